@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-attention",
+    products: [
+        .library(name: "Attention", targets: ["Attention"]),
+        .library(name: "AttentionIO", targets: ["AttentionIO"]),
+        .executable(name: "attention", targets: ["attention"]),
+        .executable(name: "attention-bench", targets: ["attention-bench"]),
+    ],
+    targets: [
+        // MARK: - C layer
+
+        // OpenBLAS's CBLAS and LAPACKE headers. Debian's libopenblas-dev and
+        // liblapacke-dev provide them; `make setup` installs both.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+
+        // MARK: - Libraries
+
+        .target(
+            name: "Attention",
+            dependencies: ["CBLAS"]
+        ),
+        .target(
+            name: "AttentionIO",
+            dependencies: ["Attention"]
+        ),
+
+        // MARK: - Executables
+
+        .executableTarget(
+            name: "attention",
+            dependencies: ["Attention", "AttentionIO"]
+        ),
+        .executableTarget(
+            name: "attention-bench",
+            dependencies: ["Attention", "AttentionIO"],
+            path: "Benchmarks/attention-bench"
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(
+            name: "AttentionTests",
+            dependencies: ["Attention", "AttentionIO"]
+        ),
+        .testTarget(
+            name: "AttentionIOTests",
+            dependencies: ["Attention", "AttentionIO"]
+        ),
+    ]
+)

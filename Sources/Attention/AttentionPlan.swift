@@ -1,0 +1,107 @@
+import Foundation
+
+/// The path, block sizes and threads chosen for one attention call, with the
+/// reason for the choice.
+///
+/// Every call reports its plan, and `planAttention` returns it without
+/// running, so a caller can see which kernel ran. No path falls back to
+/// another silently: a request that the chosen path cannot serve throws.
+public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
+    /// The kernel that runs.
+    public let path: AttentionPath
+    /// Why the plan chose this path.
+    public let reason: String
+    /// The worker threads the kernel uses.
+    public let threadCount: Int
+    /// The configured query rows per tile (tiled path), or `Lq` otherwise.
+    public let queryBlockSize: Int
+    /// The configured keys per tile (tiled path), or `Lk` otherwise.
+    public let keyBlockSize: Int
+    /// The number of parts each (batch, head, query block) splits its keys
+    /// into so that few query rows still use every thread; 1 means no split.
+    public let keySplitCount: Int
+    /// The scratch memory the kernel allocates beyond inputs and outputs.
+    public let scratchBytes: Int
+
+    public var description: String {
+        var text = "\(path.rawValue) path, \(threadCount) thread\(threadCount == 1 ? "" : "s")"
+        if path == .tiled {
+            text += ", query blocks of \(queryBlockSize), key blocks of \(keyBlockSize)"
+            if keySplitCount > 1 { text += ", keys split \(keySplitCount) ways" }
+        }
+        text += ", scratch \(scratchBytes) bytes: \(reason)"
+        return text
+    }
+}
+
+extension AttentionPlan {
+    /// Chooses the path for a validated problem.
+    ///
+    /// - Throws: `AttentionError` when the options ask for something the
+    ///   chosen path cannot do, or when its scratch would exceed half of the
+    ///   machine's physical memory.
+    static func make(for problem: AttentionProblem, options: ExecutionOptions) throws -> AttentionPlan {
+        let threadCount = try resolveThreadCount(options.threadCount)
+        for (name, value) in [("queryBlockSize", options.queryBlockSize), ("keyBlockSize", options.keyBlockSize)] {
+            if let value, value < 1 {
+                throw AttentionError(.invalidValue, argument: name, expected: "a block size of at least 1", actual: "\(value)")
+            }
+        }
+        let wantsWeights = problem.weights != nil
+
+        let path: AttentionPath
+        let reason: String
+        switch options.path {
+        case .some(let requested):
+            path = requested
+            reason = "requested by the caller"
+        case nil where wantsWeights:
+            path = .materialized
+            reason = "the attention weights were requested, and only the materialized path stores them"
+        case nil:
+            path = TiledKernel.isAvailable ? .tiled : .materialized
+            reason = TiledKernel.isAvailable
+                ? "the tiled path needs O(block) memory and runs at sgemm speed"
+                : "the default fast path"
+        }
+
+        switch path {
+        case .reference:
+            return AttentionPlan(
+                path: .reference, reason: reason, threadCount: threadCount,
+                queryBlockSize: problem.queryLength, keyBlockSize: problem.keyLength,
+                keySplitCount: 1, scratchBytes: 0)
+        case .materialized:
+            let workers = Swift.max(1, Swift.min(threadCount, problem.batchSize * problem.queryHeads))
+            let (perWorker, overflow) = MaterializedKernel.scratchCount(problem).multipliedReportingOverflow(by: workers * 4)
+            let limit = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+            guard !overflow, perWorker <= limit else {
+                throw AttentionError(
+                    .sizeLimitExceeded, argument: "options.path",
+                    expected: "materialized scores that fit in half the physical memory (\(limit) bytes)",
+                    actual: overflow ? "more than Int.max bytes" : "\(perWorker) bytes for Lq = \(problem.queryLength), Lk = \(problem.keyLength)",
+                    fix: wantsWeights ? "Request the weights for fewer queries or keys at a time" : "Use the tiled path, which needs O(block) memory")
+            }
+            return AttentionPlan(
+                path: .materialized, reason: reason, threadCount: threadCount,
+                queryBlockSize: problem.queryLength, keyBlockSize: problem.keyLength,
+                keySplitCount: 1, scratchBytes: perWorker)
+        case .tiled:
+            guard !wantsWeights else {
+                throw AttentionError(
+                    .unsupported, argument: "weights",
+                    expected: "no weights output on the tiled path", actual: "a weights tensor",
+                    fix: "Use the materialized path to get the attention weights")
+            }
+            return try TiledKernel.plan(for: problem, options: options, threadCount: threadCount, reason: reason)
+        }
+    }
+
+    static func resolveThreadCount(_ requested: Int?) throws -> Int {
+        guard let requested else { return Swift.max(1, activeProcessorCount) }
+        guard requested >= 1 else {
+            throw AttentionError(.invalidValue, argument: "threadCount", expected: "at least 1, or nil for every processor", actual: "\(requested)")
+        }
+        return requested
+    }
+}

@@ -1,0 +1,382 @@
+// The only Swift file that imports the C layer. Every call into OpenBLAS or
+// LAPACKE goes through a wrapper here that checks its sizes first, because
+// OpenBLAS answers an invalid argument by printing to stderr and computing
+// nothing.
+
+import CBLAS
+import Foundation
+
+/// A read-only matrix: `rows × columns` elements with strides in elements.
+///
+/// Element `(i, j)` lives at `base + i * rowStride + j * columnStride`.
+struct MatrixOperand {
+    var base: UnsafePointer<Float>
+    var rows: Int
+    var columns: Int
+    var rowStride: Int
+    var columnStride: Int
+
+    /// The transpose, as a view of the same elements.
+    var transposed: MatrixOperand {
+        MatrixOperand(base: base, rows: columns, columns: rows, rowStride: columnStride, columnStride: rowStride)
+    }
+}
+
+/// A writable matrix with the same addressing as `MatrixOperand`.
+struct MutableMatrixOperand {
+    var base: UnsafeMutablePointer<Float>
+    var rows: Int
+    var columns: Int
+    var rowStride: Int
+    var columnStride: Int
+
+    var readOnly: MatrixOperand {
+        MatrixOperand(base: base, rows: rows, columns: columns, rowStride: rowStride, columnStride: columnStride)
+    }
+}
+
+/// How a matrix is handed to row-major `cblas_sgemm`: its transpose flag and
+/// leading dimension.
+private struct BLASLayout {
+    var transposed: Bool
+    var leadingDimension: Int
+}
+
+/// Typed wrappers over OpenBLAS.
+public enum BLAS {
+    /// The largest count, stride or leading dimension a BLAS call takes:
+    /// OpenBLAS's default interface uses 32-bit `int`.
+    static let maximumInt32 = Int(Int32.max)
+
+    // MARK: - Threads
+
+    /// The number of threads OpenBLAS uses inside one call
+    /// (`openblas_get_num_threads` / `openblas_set_num_threads`).
+    ///
+    /// The setting is global to the process. The attention kernels set it to
+    /// 1 while their own worker threads run, and restore it afterwards.
+    public static var threadCount: Int {
+        get { Int(openblas_get_num_threads()) }
+        set { openblas_set_num_threads(Int32(clamping: Swift.max(newValue, 1))) }
+    }
+
+    /// Runs `body` with OpenBLAS limited to one thread, restoring the
+    /// previous count when the last concurrent caller leaves.
+    ///
+    /// The engine's own worker threads each call sgemm; letting OpenBLAS
+    /// start more threads inside them would oversubscribe the cores.
+    static func withSingleThreadedBLAS<Result>(_ body: () throws -> Result) rethrows -> Result {
+        singleThreadedScope.enter()
+        defer { singleThreadedScope.leave() }
+        return try body()
+    }
+
+    private static let singleThreadedScope = SingleThreadedScope()
+
+    /// Counts the callers inside `withSingleThreadedBLAS`; the first saves
+    /// and lowers OpenBLAS's thread count, the last restores it.
+    private final class SingleThreadedScope: @unchecked Sendable {
+        private let lock = NSLock()
+        private var depth = 0
+        private var savedThreadCount = 1
+
+        func enter() {
+            lock.withLock {
+                if depth == 0 {
+                    savedThreadCount = BLAS.threadCount
+                    BLAS.threadCount = 1
+                }
+                depth += 1
+            }
+        }
+
+        func leave() {
+            lock.withLock {
+                depth -= 1
+                if depth == 0 { BLAS.threadCount = savedThreadCount }
+            }
+        }
+    }
+
+    /// The number of processors OpenBLAS detected (`openblas_get_num_procs`).
+    public static var processorCount: Int { Int(openblas_get_num_procs()) }
+
+    /// The name of the kernel family OpenBLAS selected for this CPU
+    /// (`openblas_get_corename`), for example `SkylakeX` or `Zen`.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// OpenBLAS's build configuration string (`openblas_get_config`),
+    /// which includes its version.
+    public static var configuration: String {
+        guard let text = openblas_get_config() else { return "unknown" }
+        return String(cString: text)
+    }
+
+    // MARK: - Matrix product over tensors
+
+    /// Computes `c = alpha · a · b + beta · c` on rank-2 views by
+    /// `cblas_sgemm`.
+    ///
+    /// Strides pick the transpose flags and leading dimensions, so transposed
+    /// and strided views run without a copy; a view that no BLAS layout fits
+    /// (stride 0, negative strides, gaps in both directions) is packed first.
+    ///
+    /// - Parameters:
+    ///   - a: `[M, K]`.
+    ///   - b: `[K, N]`.
+    ///   - c: `[M, N]`, written in place. It must not overlap `a` or `b`.
+    /// - Throws: `AttentionError` when ranks or shapes disagree, when `c`
+    ///   addresses one element twice (stride 0), or when a size does not fit
+    ///   a 32-bit BLAS integer and cannot be split.
+    /// - Complexity: O(M·N·K) time; O(M·K + K·N + M·N) scratch only when a
+    ///   view must be packed.
+    public static func multiply(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) throws {
+        for (name, view) in [("a", a), ("b", b), ("c", c)] where view.rank != 2 {
+            throw AttentionError(
+                .invalidShape, argument: name, expected: "a rank-2 matrix", actual: describeShape(view.shape))
+        }
+        guard a.shape[1] == b.shape[0] else {
+            throw AttentionError(
+                .shapeMismatch, argument: "b",
+                expected: "\(a.shape[1]) rows to match the columns of a \(describeShape(a.shape))",
+                actual: describeShape(b.shape))
+        }
+        guard c.shape == [a.shape[0], b.shape[1]] else {
+            throw AttentionError(
+                .shapeMismatch, argument: "c",
+                expected: describeShape([a.shape[0], b.shape[1]]), actual: describeShape(c.shape))
+        }
+        if c.count > 1, c.strides.contains(0) {
+            throw AttentionError(
+                .invalidView, argument: "c", expected: "a view that addresses each element once",
+                actual: "strides \(describeShape(c.strides))")
+        }
+        try gemm(
+            a.matrixOperand, b.matrixOperand, into: c.mutableMatrixOperand, alpha: alpha, beta: beta)
+    }
+
+    // MARK: - Matrix product over raw operands
+
+    /// Computes `c = alpha · a · b + beta · c` by one or more `cblas_sgemm`
+    /// calls.
+    ///
+    /// Dimensions larger than `maximumDimension` are split into several calls
+    /// (a split along K accumulates with `beta = 1`). Matrices whose strides
+    /// fit no BLAS layout are packed into scratch first; a `c` that is stored
+    /// column by column is computed as `cᵀ = bᵀ · aᵀ`.
+    ///
+    /// - Precondition: `a.columns == b.rows`, `c` is `a.rows × b.columns`, and
+    ///   `c` does not overlap `a` or `b`. Public entry points check shapes.
+    static func gemm(
+        _ a: MatrixOperand, _ b: MatrixOperand, into c: MutableMatrixOperand,
+        alpha: Float = 1, beta: Float = 0, maximumDimension: Int = maximumInt32
+    ) throws {
+        precondition(a.columns == b.rows && c.rows == a.rows && c.columns == b.columns, "gemm shape mismatch")
+        let m = c.rows
+        let n = c.columns
+        let k = a.columns
+        if m == 0 || n == 0 { return }
+        if k == 0 {
+            scale(c, by: beta)
+            return
+        }
+
+        // Split any dimension that a 32-bit BLAS integer cannot hold.
+        if m > maximumDimension {
+            var row = 0
+            while row < m {
+                let rows = Swift.min(maximumDimension, m - row)
+                try gemm(
+                    a.rows(row, count: rows), b, into: c.rows(row, count: rows),
+                    alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+                row += rows
+            }
+            return
+        }
+        if n > maximumDimension {
+            var column = 0
+            while column < n {
+                let columns = Swift.min(maximumDimension, n - column)
+                try gemm(
+                    a, b.columns(column, count: columns), into: c.columns(column, count: columns),
+                    alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+                column += columns
+            }
+            return
+        }
+        if k > maximumDimension {
+            var inner = 0
+            while inner < k {
+                let count = Swift.min(maximumDimension, k - inner)
+                try gemm(
+                    a.columns(inner, count: count), b.rows(inner, count: count), into: c,
+                    alpha: alpha, beta: inner == 0 ? beta : 1, maximumDimension: maximumDimension)
+                inner += count
+            }
+            return
+        }
+
+        // The result must be row-major for a row-major call. A column-major
+        // result is the row-major transpose, so compute c^T = b^T a^T; any
+        // other result goes through packed scratch.
+        let directLayout = layout(of: c.readOnly)
+        let cLayout: BLASLayout
+        if let directLayout, !directLayout.transposed {
+            cLayout = directLayout
+        } else if let transposedLayout = layout(of: c.readOnly.transposed), !transposedLayout.transposed {
+            let cTransposed = MutableMatrixOperand(
+                base: c.base, rows: n, columns: m, rowStride: c.columnStride, columnStride: c.rowStride)
+            try gemm(
+                b.transposed, a.transposed, into: cTransposed,
+                alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+            return
+        } else {
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+            defer { scratch.deallocate() }
+            let packed = MutableMatrixOperand(base: scratch, rows: m, columns: n, rowStride: n, columnStride: 1)
+            if beta != 0 { copy(c.readOnly, into: packed) }
+            try gemm(a, b, into: packed, alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+            copy(packed.readOnly, into: c)
+            return
+        }
+
+        try withBLASOperand(a, maximumDimension: maximumDimension) { aPointer, aLayout in
+            try withBLASOperand(b, maximumDimension: maximumDimension) { bPointer, bLayout in
+                try checkFits(cLayout.leadingDimension, "ldc", maximumDimension: maximumDimension)
+                cblas_sgemm(
+                    CblasRowMajor,
+                    aLayout.transposed ? CblasTrans : CblasNoTrans,
+                    bLayout.transposed ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k),
+                    alpha, aPointer, Int32(aLayout.leadingDimension),
+                    bPointer, Int32(bLayout.leadingDimension),
+                    beta, c.base, Int32(cLayout.leadingDimension))
+            }
+        }
+    }
+
+    // MARK: - Layout helpers
+
+    /// The BLAS layout that reads `matrix` in place, or `nil` when none fits.
+    ///
+    /// Row-major storage needs `columnStride == 1` and a leading dimension of
+    /// at least `max(1, columns)`; column-major storage is the transpose. A
+    /// dimension of size 1 places no constraint on its stride.
+    private static func layout(of matrix: MatrixOperand) -> BLASLayout? {
+        let rows = matrix.rows
+        let columns = matrix.columns
+        if columns == 1 || matrix.columnStride == 1 {
+            let leading = rows == 1 ? Swift.max(columns, 1) : matrix.rowStride
+            if leading >= Swift.max(columns, 1) {
+                return BLASLayout(transposed: false, leadingDimension: leading)
+            }
+        }
+        if rows == 1 || matrix.rowStride == 1 {
+            let leading = columns == 1 ? Swift.max(rows, 1) : matrix.columnStride
+            if leading >= Swift.max(rows, 1) {
+                return BLASLayout(transposed: true, leadingDimension: leading)
+            }
+        }
+        return nil
+    }
+
+    /// Calls `body` with a pointer and layout that BLAS can read for
+    /// `matrix`, packing it into row-major scratch when no layout fits.
+    private static func withBLASOperand(
+        _ matrix: MatrixOperand, maximumDimension: Int,
+        _ body: (UnsafePointer<Float>, BLASLayout) throws -> Void
+    ) throws {
+        if let direct = layout(of: matrix), direct.leadingDimension <= maximumDimension {
+            try body(matrix.base, direct)
+            return
+        }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: matrix.rows * matrix.columns)
+        defer { scratch.deallocate() }
+        let packed = MutableMatrixOperand(
+            base: scratch, rows: matrix.rows, columns: matrix.columns,
+            rowStride: matrix.columns, columnStride: 1)
+        copy(matrix, into: packed)
+        let packedLayout = BLASLayout(transposed: false, leadingDimension: Swift.max(matrix.columns, 1))
+        try checkFits(packedLayout.leadingDimension, "leading dimension", maximumDimension: maximumDimension)
+        try body(UnsafePointer(scratch), packedLayout)
+    }
+
+    private static func checkFits(_ value: Int, _ name: String, maximumDimension: Int) throws {
+        guard value <= maximumDimension else {
+            throw AttentionError(
+                .sizeLimitExceeded, argument: name,
+                expected: "at most \(maximumDimension) to fit a 32-bit BLAS integer", actual: "\(value)")
+        }
+    }
+
+    /// Copies every element of `source` into `destination` (same shape).
+    static func copy(_ source: MatrixOperand, into destination: MutableMatrixOperand) {
+        for i in 0..<source.rows {
+            let from = source.base + i * source.rowStride
+            let to = destination.base + i * destination.rowStride
+            if source.columnStride == 1 && destination.columnStride == 1 {
+                to.update(from: from, count: source.columns)
+            } else {
+                for j in 0..<source.columns {
+                    to[j * destination.columnStride] = from[j * source.columnStride]
+                }
+            }
+        }
+    }
+
+    /// Multiplies every element of `matrix` by `factor`; a factor of 0 writes
+    /// exact zeros, as BLAS does for `beta = 0`.
+    private static func scale(_ matrix: MutableMatrixOperand, by factor: Float) {
+        for i in 0..<matrix.rows {
+            let row = matrix.base + i * matrix.rowStride
+            for j in 0..<matrix.columns {
+                row[j * matrix.columnStride] = factor == 0 ? 0 : row[j * matrix.columnStride] * factor
+            }
+        }
+    }
+}
+
+// MARK: - Sub-matrices
+
+extension MatrixOperand {
+    func rows(_ start: Int, count: Int) -> MatrixOperand {
+        MatrixOperand(base: base + start * rowStride, rows: count, columns: columns, rowStride: rowStride, columnStride: columnStride)
+    }
+
+    func columns(_ start: Int, count: Int) -> MatrixOperand {
+        MatrixOperand(base: base + start * columnStride, rows: rows, columns: count, rowStride: rowStride, columnStride: columnStride)
+    }
+}
+
+extension MutableMatrixOperand {
+    func rows(_ start: Int, count: Int) -> MutableMatrixOperand {
+        MutableMatrixOperand(base: base + start * rowStride, rows: count, columns: columns, rowStride: rowStride, columnStride: columnStride)
+    }
+
+    func columns(_ start: Int, count: Int) -> MutableMatrixOperand {
+        MutableMatrixOperand(base: base + start * columnStride, rows: rows, columns: count, rowStride: rowStride, columnStride: columnStride)
+    }
+}
+
+// MARK: - Tensor bridges
+
+extension StridedTensor where Scalar == Float {
+    /// This rank-2 view as a BLAS operand.
+    var matrixOperand: MatrixOperand {
+        precondition(rank == 2, "matrixOperand needs a rank-2 view")
+        return MatrixOperand(
+            base: UnsafePointer(baseAddress), rows: shape[0], columns: shape[1],
+            rowStride: strides[0], columnStride: strides[1])
+    }
+
+    /// This rank-2 view as a writable BLAS operand.
+    var mutableMatrixOperand: MutableMatrixOperand {
+        precondition(rank == 2, "mutableMatrixOperand needs a rank-2 view")
+        return MutableMatrixOperand(
+            base: baseAddress, rows: shape[0], columns: shape[1],
+            rowStride: strides[0], columnStride: strides[1])
+    }
+}

@@ -1,0 +1,149 @@
+// Shape legend:
+//   query [B, Hq, Lq, Dk], key [B, Hkv, Lk, Dk], value [B, Hkv, Lk, Dv]
+//   per work item (batch, head): scores [Lq, n] with n the selected keys
+
+import Foundation
+
+/// The materialized BLAS path: for each (batch, head), all scores by one
+/// sgemm, a row softmax in place, and the output by a second sgemm.
+///
+/// Scratch is `Lq · Lk` floats per worker thread, so this path suits short
+/// and medium sequences and callers that want the attention weights.
+enum MaterializedKernel {
+    /// The scratch floats one worker needs.
+    static func scratchCount(_ problem: AttentionProblem) -> Int {
+        let gather = problem.keySelections.contains { if case .gathered = $0 { true } else { false } }
+        let packedKeys = gather ? problem.keyLength * (problem.keyDimension + problem.valueDimension) : 0
+        return problem.queryLength * problem.keyLength + problem.queryLength + packedKeys
+    }
+
+    static func run(_ problem: AttentionProblem, threadCount: Int) throws {
+        let items = problem.batchSize * problem.queryHeads
+        if items == 0 || problem.queryLength == 0 || problem.valueDimension == 0 { return }
+        let workers = Swift.min(threadCount, items)
+        let scratchPerWorker = scratchCount(problem)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * scratchPerWorker))
+        defer { scratch.deallocate() }
+
+        try parallelForThrowing(count: items, threadCount: workers) { worker, item in
+            try runHead(
+                problem, batch: item / problem.queryHeads, head: item % problem.queryHeads,
+                scratch: scratch + worker * scratchPerWorker)
+        }
+    }
+
+    private static func runHead(_ problem: AttentionProblem, batch: Int, head: Int, scratch: UnsafeMutablePointer<Float>) throws {
+        let lq = problem.queryLength
+        let selection = problem.keySelections[batch]
+        let n = selection.count
+        let kvHead = problem.keyValueHead(forQueryHead: head)
+        let query = problem.query.pointer(batch, head)
+        let output = problem.output.pointer(batch, head)
+        let scores = scratch
+        let sums = scratch + lq * n
+        let outputMatrix = MutableMatrixOperand(
+            base: output.base, rows: lq, columns: problem.valueDimension,
+            rowStride: output.rowStride, columnStride: output.columnStride)
+
+        var (keyMatrix, valueMatrix) = problem.keyValueMatrices(batch: batch, kvHead: kvHead)
+        if case .gathered(let positions) = selection {
+            let packed = sums + lq
+            (keyMatrix, valueMatrix) = problem.gatherKeyValues(
+                keyMatrix: keyMatrix, valueMatrix: valueMatrix, positions: positions, into: packed)
+        }
+
+        // 1. Raw scores q · k for every query and selected key, by sgemm.
+        let scoreMatrix = MutableMatrixOperand(base: scores, rows: lq, columns: n, rowStride: n, columnStride: 1)
+        let queryMatrix = MatrixOperand(
+            base: query.base, rows: lq, columns: problem.keyDimension,
+            rowStride: query.rowStride, columnStride: query.columnStride)
+        try BLAS.gemm(queryMatrix, keyMatrix.transposed, into: scoreMatrix)
+
+        // 2. Scale and masks: hidden keys become -infinity.
+        problem.scaleAndMask(
+            tile: scores, tileStride: n, batch: batch, head: head, firstRow: 0, rowCount: lq,
+            selection: selection, firstKey: 0, keyCount: n)
+
+        // 3. Softmax numerators exp(s - max) per row, and their sums. A row
+        //    whose maximum is -infinity has no visible key: all zeros.
+        var rowMaxima = [Float](repeating: -.infinity, count: lq)
+        for row in 0..<lq {
+            let rowScores = scores + row * n
+            let maximum = Softmax.maximum(rowScores, count: n)
+            rowMaxima[row] = maximum
+            if maximum == -.infinity {
+                rowScores.update(repeating: 0, count: n)
+                sums[row] = 0
+            } else {
+                sums[row] = Softmax.exponentiate(rowScores, count: n, maximum: maximum)
+            }
+        }
+
+        // 4. Weighted sum of the values by sgemm.
+        try BLAS.gemm(scoreMatrix.readOnly, valueMatrix, into: outputMatrix)
+
+        // 5. Normalize each output row by its sum; rows without a visible key
+        //    are exact zeros even if a value behind the mask is not finite.
+        for row in 0..<lq {
+            let outputRow = output.base + row * output.rowStride
+            let sum = sums[row]
+            if sum == 0 {
+                for d in 0..<problem.valueDimension { outputRow[d * output.columnStride] = 0 }
+            } else {
+                let reciprocal = 1 / sum
+                for d in 0..<problem.valueDimension { outputRow[d * output.columnStride] *= reciprocal }
+            }
+        }
+
+        // 6. Optional outputs: log-sum-exp and the normalized weights.
+        if let logSumExp = problem.logSumExp {
+            for row in 0..<lq {
+                logSumExp.storage.baseAddress[logSumExp.offset + batch * logSumExp.strides[0]
+                    + head * logSumExp.strides[1] + row * logSumExp.strides[2]] =
+                    sums[row] == 0 ? -.infinity : rowMaxima[row] + log(sums[row])
+            }
+        }
+        if let weights = problem.weights {
+            let weightMatrix = weights.pointer(batch, head)
+            for row in 0..<lq {
+                let weightRow = weightMatrix.base + row * weightMatrix.rowStride
+                let reciprocal = sums[row] == 0 ? 0 : 1 / sums[row]
+                if n < problem.keyLength {
+                    for position in 0..<problem.keyLength { weightRow[position * weightMatrix.columnStride] = 0 }
+                }
+                for c in 0..<n {
+                    weightRow[selection.key(c) * weightMatrix.columnStride] = scores[row * n + c] * reciprocal
+                }
+            }
+        }
+    }
+}
+
+extension AttentionProblem {
+    /// The key `[Lk, Dk]` and value `[Lk, Dv]` matrices of one batch item and
+    /// key/value head.
+    func keyValueMatrices(batch: Int, kvHead: Int) -> (key: MatrixOperand, value: MatrixOperand) {
+        let key = self.key.pointer(batch, kvHead)
+        let value = self.value.pointer(batch, kvHead)
+        return (
+            MatrixOperand(base: key.base, rows: keyLength, columns: keyDimension, rowStride: key.rowStride, columnStride: key.columnStride),
+            MatrixOperand(base: value.base, rows: keyLength, columns: valueDimension, rowStride: value.rowStride, columnStride: value.columnStride)
+        )
+    }
+
+    /// Copies the key and value rows at `positions` into `destination`,
+    /// packed row-major; padded rows are never read.
+    func gatherKeyValues(
+        keyMatrix: MatrixOperand, valueMatrix: MatrixOperand, positions: [Int], into destination: UnsafeMutablePointer<Float>
+    ) -> (key: MatrixOperand, value: MatrixOperand) {
+        let n = positions.count
+        let packedKey = MutableMatrixOperand(base: destination, rows: n, columns: keyDimension, rowStride: keyDimension, columnStride: 1)
+        let packedValue = MutableMatrixOperand(
+            base: destination + n * keyDimension, rows: n, columns: valueDimension, rowStride: valueDimension, columnStride: 1)
+        for (row, position) in positions.enumerated() {
+            BLAS.copy(keyMatrix.rows(position, count: 1), into: packedKey.rows(row, count: 1))
+            BLAS.copy(valueMatrix.rows(position, count: 1), into: packedValue.rows(row, count: 1))
+        }
+        return (packedKey.readOnly, packedValue.readOnly)
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Row operations of the softmax, shared by the BLAS kernels.
+enum Softmax {
+    /// The largest score of a row, `-infinity` for an empty or fully masked
+    /// row. NaN scores are skipped here; they still turn the row's sum into
+    /// NaN in `exponentiate`, as in a textbook softmax.
+    @inline(__always)
+    static func maximum(_ scores: UnsafePointer<Float>, count: Int) -> Float {
+        var result = -Float.infinity
+        for c in 0..<count where scores[c] > result {
+            result = scores[c]
+        }
+        return result
+    }
+
+    /// Replaces each score `s` with `exp(s - maximum)` and returns their sum.
+    ///
+    /// Masked scores (`-infinity`) become exact zeros.
+    ///
+    /// - Precondition: `maximum` is finite or `+infinity`; callers skip rows
+    ///   whose maximum is `-infinity`.
+    @inline(__always)
+    static func exponentiate(_ scores: UnsafeMutablePointer<Float>, count: Int, maximum: Float) -> Float {
+        Exponential.exponentiateShifted(scores, count: count, shift: maximum)
+    }
+}
