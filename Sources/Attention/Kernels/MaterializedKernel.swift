@@ -85,7 +85,7 @@ enum MaterializedKernel {
         }
 
         // 4. Weighted sum of the values by sgemm.
-        try BLAS.gemm(scoreMatrix.readOnly, valueMatrix, into: outputMatrix)
+        try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueMatrix, into: outputMatrix, beta: 0)
 
         // 5. Normalize each output row by its sum; rows without a visible key
         //    are exact zeros even if a value behind the mask is not finite.

@@ -2,16 +2,19 @@ import Foundation
 
 /// Row operations of the softmax, shared by the BLAS kernels.
 enum Softmax {
-    /// The largest score of a row, `-infinity` for an empty or fully masked
-    /// row. NaN scores are skipped here; they still turn the row's sum into
-    /// NaN in `exponentiate`, as in a textbook softmax.
+    /// The largest score of a row: `-infinity` for an empty or fully masked
+    /// row, and NaN when any score is NaN, so that the NaN reaches this row's
+    /// output as in a textbook softmax instead of passing for a masked row.
     @inline(__always)
     static func maximum(_ scores: UnsafePointer<Float>, count: Int) -> Float {
         var result = -Float.infinity
-        for c in 0..<count where scores[c] > result {
-            result = scores[c]
+        var sawNaN = false
+        for c in 0..<count {
+            let score = scores[c]
+            if score > result { result = score }
+            if score.isNaN { sawNaN = true }
         }
-        return result
+        return sawNaN ? .nan : result
     }
 
     /// Replaces each score `s` with `exp(s - maximum)` and returns their sum.

@@ -140,7 +140,7 @@ enum TiledKernel {
             for r in 0..<rowsInBlock {
                 let rowScores = scores + r * keysInBlock
                 let tileMax = Softmax.maximum(rowScores, count: keysInBlock)
-                let newMax = Swift.max(runningMax[r], tileMax)
+                let newMax = tileMax.isNaN || runningMax[r].isNaN ? Float.nan : Swift.max(runningMax[r], tileMax)
                 if newMax == -.infinity {
                     // Nothing visible yet: the probabilities are exact zeros.
                     rowScores.update(repeating: 0, count: keysInBlock)
@@ -157,7 +157,7 @@ enum TiledKernel {
             }
 
             // 4. Weighted sum of the tile's values, added to the accumulator.
-            try BLAS.gemm(scoreMatrix.readOnly, valueTile, into: accumulatorMatrix, beta: 1)
+            try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueTile, into: accumulatorMatrix, beta: 1)
 
             firstKey += keysInBlock
             if keysInBlock < Swift.min(keyBlockSize, selection.count - (firstKey - keysInBlock)) { break }
