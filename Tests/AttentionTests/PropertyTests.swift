@@ -42,7 +42,7 @@ import Testing
         guard keyLength > 0 else { return }
         for row in 0..<(weights.count / keyLength) {
             let sum = weights[(row * keyLength)..<((row + 1) * keyLength)].reduce(0, +)
-            let masked = result.logSumExp!.scalars[row] == -.infinity
+            let masked = result.logSumExp!.scalars[row] == -Float.infinity
             #expect(masked ? sum == 0 : abs(sum - 1) < 1e-5, "seed \(seed), row \(row): sum \(sum), \(problem)")
         }
     }
