@@ -55,7 +55,7 @@ func decimals(forStep step: Double) -> Int {
 func logarithmicTicks(lower: Double, upper: Double) -> (ticks: [Double], lower: Double, upper: Double) {
     let lowDecade = floor(log10(lower))
     let highDecade = ceil(log10(upper))
-    if highDecade - lowDecade >= 2 {
+    if log10(upper / lower) >= 2 {
         let ticks = stride(from: lowDecade, through: highDecade, by: 1).map { pow(10, $0) }
         return (ticks, ticks.first!, ticks.last!)
     }

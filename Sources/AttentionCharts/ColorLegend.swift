@@ -1,4 +1,5 @@
-/// Draws a vertical colour bar for `scale` with `tickCount` labelled ticks,
+/// Draws a vertical colour bar for `scale` with about `tickCount` ticks at
+/// round values (see `linearTicks`),
 /// its top-left corner at (`x`, `y`), and `title` above it.
 ///
 /// The bar is a gradient through the scale's anchors, which matches the
@@ -29,10 +30,9 @@ func colorLegend(
         x: x, y: y, width: barWidth, height: height, fill: "url(#\(gradientID))",
         extra: [("stroke", "#444"), ("stroke-width", "0.5")]))
 
-    let step = (scale.upperBound - scale.lowerBound) / Double(max(tickCount - 1, 1))
-    let labelDecimals = min(decimals(forStep: step) + 1, 4)
-    for index in 0..<tickCount {
-        let value = scale.lowerBound + Double(index) * step
+    let ticks = linearTicks(lower: scale.lowerBound, upper: scale.upperBound, targetCount: tickCount)
+    let labelDecimals = decimals(forStep: ticks.count > 1 ? ticks[1] - ticks[0] : 1)
+    for value in ticks {
         let tickY = y + height * (1 - scale.position(of: value))
         var tick = SVGElement("g", [("class", "legend-tick")])
         tick.append(lineElement(x1: x + barWidth, y1: tickY, x2: x + barWidth + 4, y2: tickY, stroke: "#444"))

@@ -95,6 +95,15 @@ public enum EmbeddingShiftPlot {
         definitions.append(marker)
         document.append(definitions)
 
+        let meanX = frame.mapX(mean.x), meanY = frame.mapY(mean.y)
+        var cross = SVGElement("g", [("class", "mean-marker")])
+        cross.appendTitle("mean of the inputs: (\(formatNumber(mean.x, maximumDecimals: 4)), \(formatNumber(mean.y, maximumDecimals: 4)))")
+        cross.append(lineElement(x1: meanX - 6, y1: meanY - 6, x2: meanX + 6, y2: meanY + 6, stroke: "#333", width: 2))
+        cross.append(lineElement(x1: meanX - 6, y1: meanY + 6, x2: meanX + 6, y2: meanY - 6, stroke: "#333", width: 2))
+        // The cross goes first so points drawn on the mean stay visible.
+        document.append(cross)
+
+
         let inputColor = seriesColor(0)
         let outputColor = seriesColor(1)
         for index in inputs.indices {
@@ -126,13 +135,6 @@ public enum EmbeddingShiftPlot {
             arrow.append(textElement(label, x: start.x + 8, y: start.y - 8, size: 13, className: "point-label"))
             document.append(arrow)
         }
-
-        let meanX = frame.mapX(mean.x), meanY = frame.mapY(mean.y)
-        var cross = SVGElement("g", [("class", "mean-marker")])
-        cross.appendTitle("mean of the inputs: (\(formatNumber(mean.x, maximumDecimals: 4)), \(formatNumber(mean.y, maximumDecimals: 4)))")
-        cross.append(lineElement(x1: meanX - 6, y1: meanY - 6, x2: meanX + 6, y2: meanY + 6, stroke: "#333", width: 2))
-        cross.append(lineElement(x1: meanX - 6, y1: meanY + 6, x2: meanX + 6, y2: meanY - 6, stroke: "#333", width: 2))
-        document.append(cross)
 
         document.append(legendBox([
             LegendEntry(label: "input vector") { x, y in

@@ -169,8 +169,8 @@ public enum Heatmap {
                 "row \($0 / columnCount), column \($0 % columnCount)"
             }
         }
-        let rowLabels = try labels(queryTokens, count: rowCount, argument: "queryTokens", axis: "query rows")
         let columnLabels = try labels(keyTokens, count: columnCount, argument: "keyTokens", axis: "key columns")
+        let rowLabels = try labels(queryTokens, count: rowCount, argument: "queryTokens", axis: "query rows")
         if let gridColumns, gridColumns < 1 {
             throw ChartError(.invalidValue, argument: "gridColumns", expected: "at least 1", actual: "\(gridColumns)")
         }
@@ -297,9 +297,11 @@ public enum Heatmap {
             rowCount: Int, columnCount: Int, rowLabels: [String], columnLabels: [String],
             panelCount: Int, gridColumns requestedColumns: Int?
         ) {
-            // Cells shrink as the sequence grows so one panel stays within
-            // about 480 pixels, but never below 4 pixels.
-            cellSize = min(28, max(4, 480 / Double(max(rowCount, columnCount))))
+            // Cells shrink as the sequence grows, and as more panels share
+            // the figure, so a grid of 12 heads of 16 tokens stays about
+            // 1300 pixels wide; they never shrink below 4 pixels.
+            let panelBudget = panelCount == 1 ? 480.0 : panelCount <= 4 ? 320 : 240
+            cellSize = min(28, max(4, panelBudget / Double(max(rowCount, columnCount))))
             labelFontSize = min(12, max(5, cellSize * 0.75))
             let longestRow = rowLabels.map { Heatmap.shortened($0).count }.max() ?? 1
             let longestColumn = columnLabels.map { Heatmap.shortened($0).count }.max() ?? 1
