@@ -43,7 +43,7 @@ func linearTicks(lower: Double, upper: Double, targetCount: Int = 5) -> [Double]
     return ticks
 }
 
-/// The number of decimals needed to tell ticks `step` apart.
+/// Returns the number of decimals needed to tell ticks `step` apart.
 func decimals(forStep step: Double) -> Int {
     guard step > 0, step.isFinite else { return 0 }
     return max(0, Int(-floor(log10(step) + 1e-9)))
@@ -129,9 +129,9 @@ func rectElement(
     return SVGElement("rect", attributes + extra)
 }
 
-/// Estimates the width of `text` in pixels at `size`, for layout only:
-/// 0.6 em per character is a safe upper bound for the sans-serif fonts the
-/// documents request.
+/// Estimates the width of `text` in pixels at `size`, for layout only.
+/// NOTE: 0.6 em per character fits Latin text in common sans-serif fonts;
+/// CJK and emoji labels are wider and can overlap their neighbours.
 func estimatedTextWidth(_ text: String, size: Double) -> Double {
     Double(text.count) * size * 0.6
 }
