@@ -14,9 +14,11 @@ import Foundation
 /// attention with this `φ` (see `FeatureMapAttention`).
 ///
 /// The projection `W` is drawn once per call from `seed` and shared by every
-/// head. Its rows come in blocks of `Dk`: each block is the orthogonal
-/// factor of a `Dk × Dk` Gaussian matrix (QR by `LAPACKE_sgeqrf` and
-/// `LAPACKE_sorgqr`), so the rows of a block are exactly orthogonal, and
+/// head. Its rows come in blocks of `Dk`: each block is the transposed
+/// orthogonal factor of a `Dk × Dk` Gaussian matrix (QR by `LAPACKE_sgeqrf`
+/// and `LAPACKE_sorgqr`, with the signs fixed so that the factor is
+/// uniformly distributed), so the rows of a block are orthogonal up to
+/// rounding and each points in a uniformly random direction, and
 /// each row is rescaled to the norm of an independent `Dk`-dimensional
 /// Gaussian vector (chi-distributed with `Dk` degrees of freedom), so every
 /// row has the length distribution of a Gaussian row. The last block keeps
@@ -118,21 +120,28 @@ enum PerformerAttention {
         while firstRow < features {
             let rowsInBlock = Swift.min(dimension, features - firstRow)
 
-            // 1. A Gaussian dimension × dimension block and its orthogonal factor.
+            // 1. A Gaussian dimension × dimension block and its orthogonal
+            //    factor Q. Householder QR makes each diagonal entry of R the
+            //    negated sign of a pivot, which confines Q's columns to
+            //    half-spheres; flipping column j by the sign of R[j, j] makes
+            //    G = Q·R with R's diagonal positive, whose Q is uniformly
+            //    distributed over the orthogonal matrices (Haar).
             var block = (0..<(dimension * dimension)).map { _ in Float(generator.nextGaussian()) }
             let reflectorScales = try LAPACK.qrFactorization(&block, rows: dimension, columns: dimension)
+            let diagonalSigns = (0..<dimension).map { block[$0 * dimension + $0] < 0 ? Float(-1) : 1 }
             try LAPACK.formQ(&block, rows: dimension, columns: dimension, reflectorScales: reflectorScales)
 
-            // 2. Rows of the orthogonal factor, rescaled to chi-distributed norms.
+            // 2. Columns of Q, each a uniformly random direction, rescaled to
+            //    chi-distributed norms.
             for r in 0..<rowsInBlock {
                 var squaredNorm = 0.0
                 for _ in 0..<dimension {
                     let sample = generator.nextGaussian()
                     squaredNorm += sample * sample
                 }
-                let norm = Float(squaredNorm.squareRoot())
+                let norm = Float(squaredNorm.squareRoot()) * diagonalSigns[r]
                 for d in 0..<dimension {
-                    projection[(firstRow + r) * dimension + d] = block[r * dimension + d] * norm
+                    projection[(firstRow + r) * dimension + d] = block[d * dimension + r] * norm
                 }
             }
             firstRow += rowsInBlock
