@@ -128,7 +128,8 @@ import Testing
                                     #expect(range.contains(index), "key \(index) visible but outside \(range): window \(String(describing: window)), rows \(firstRow)+\(rowCount)")
                                 }
                             }
-                            #expect(range.lowerBound >= firstKey && range.upperBound <= firstKey + keyCount)
+                            #expect(range.lowerBound >= firstKey)
+                            #expect(range.upperBound <= firstKey + keyCount)
                         }
                     }
                 }

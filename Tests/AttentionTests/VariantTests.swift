@@ -20,7 +20,7 @@ import Testing
         }
     }
 
-    /// The real keys query `row` of batch item `batch` sees, from the definitions.
+    /// The real keys visible to query `row` of batch item `batch`, from the definitions.
     static func visibleKeys(row: Int, batch: Int, queryLength: Int, keyLength: Int, causal: CausalAlignment?, realKeys: [[Bool]]?) -> [Int] {
         (0..<keyLength).filter { j in
             if let realKeys, !realKeys[batch][j] { return false }
@@ -152,7 +152,8 @@ import Testing
         // Norms are chi-distributed, not all equal: mean square about Dk.
         let meanSquare = norms.reduce(0) { $0 + $1 * $1 } / Double(features)
         #expect(Set(norms).count == features)
-        #expect(meanSquare > 0.3 * Double(dimension) && meanSquare < 3 * Double(dimension), "mean square norm \(meanSquare)")
+        #expect(meanSquare > 0.3 * Double(dimension), "mean square norm \(meanSquare)")
+        #expect(meanSquare < 3 * Double(dimension), "mean square norm \(meanSquare)")
     }
 
     @Test("Performer is deterministic for a seed")
@@ -215,7 +216,7 @@ import Testing
             errors.append(total / Double(seeds.count))
         }
         // A Monte Carlo estimate with m features has an error of order
-        // 1/sqrt(m), so four times the features should halve it; the check
+        // 1/sqrt(m), so four times the features should halve it. The check
         // allows 1.5 times that rate for the noise of averaging 8 seeds. A
         // biased estimator stalls at its bias and fails here.
         for index in 1..<featureCounts.count {
@@ -267,8 +268,8 @@ import Testing
     @Test("Nyström error falls with landmarks")
     func nystromConvergence() throws {
         // Landmarks summarize segments only when neighbouring tokens are
-        // alike; on independent random tokens every segment mean is near the
-        // global mean and no landmark count below L helps. Single inputs
+        // alike. On independent random tokens every segment mean is near the
+        // global mean, so no landmark count below L helps. Single inputs
         // occasionally give an ill-conditioned landmark kernel whose
         // pseudo-inverse amplifies the error, so the check uses the median
         // over five inputs.
@@ -404,8 +405,8 @@ import Testing
             queries: try Tensor(shape: [1, 1, 3, 4], repeating: 1), keys: try Tensor(shape: [1, 1, 3, 4], repeating: 1),
             values: try Tensor(shape: [1, 1, 3, 2], repeating: 2), causal: .topLeft,
             keyPadding: .mask(try BoolTensor(shape: [1, 3], scalars: [false, false, true])), method: method)
-        // Rows 0 and 1 see no key; row 2 sees one key, so its output is that
-        // key's value up to the rounding of φ·φ / φ·φ.
+        // Rows 0 and 1 have no visible key. Row 2 has one, so its output is
+        // that key's value up to the rounding of φ·φ / φ·φ.
         expectClose(late.scalars, [0, 0, 0, 0, 2, 2], atol: 0, rtol: 4 * Double(Float.ulpOfOne), "causal rows before the first real key")
     }
 

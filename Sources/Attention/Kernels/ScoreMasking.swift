@@ -85,7 +85,7 @@ extension AttentionProblem {
     /// in `firstRow..<firstRow+rowCount`.
     ///
     /// Keys outside the returned range are hidden from every row of the
-    /// block, so a kernel can skip them; keys inside it may still be hidden
+    /// block, so a kernel can skip them. Keys inside it may still be hidden
     /// from some rows, and `scaleAndMask` hides those. The range is empty,
     /// starting at `firstKey`, when no row sees any key of the tile. Both
     /// bounds of a row's visible positions grow with the row, so the union

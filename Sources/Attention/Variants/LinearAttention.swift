@@ -5,8 +5,7 @@
 
 import Foundation
 
-/// Linear attention (Katharopoulos et al., 2020, "Transformers are RNNs")
-/// with the feature map `φ(x) = elu(x) + 1`, applied to each element:
+/// Linear attention with the feature map `φ(x) = elu(x) + 1`, applied to each element:
 ///
 ///     out_i = φ(q_i)ᵀ (Σ_j φ(k_j) v_jᵀ) / (φ(q_i)ᵀ Σ_j φ(k_j))
 ///

@@ -9,8 +9,7 @@
 
 import Foundation
 
-/// Nyström attention (Xiong et al., 2021, "Nyströmformer"): the softmax
-/// attention matrix is approximated through `m` landmarks as
+/// Nyström attention, as in the Nyströmformer: the softmax attention matrix is approximated through `m` landmarks as
 ///
 ///     softmax(scale · Q Kᵀ) · V  ≈  F · A⁺ · (B · V)
 ///
@@ -206,9 +205,9 @@ enum NystromAttention {
     /// `A = U Σ Vᵀ` by `LAPACKE_sgesdd`: `A⁺ = V Σ⁺ Uᵀ`.
     ///
     /// Singular values at or below `max(rows, columns) · ε · σ_max`, with `ε`
-    /// the float32 machine epsilon, are treated as zero, the cutoff NumPy's
-    /// `matrix_rank` and MATLAB's `pinv` use; the sgesdd error in each
-    /// singular value is about `ε · σ_max`, so smaller values are noise.
+    /// the float32 machine epsilon, are treated as zero. The computed
+    /// singular values carry errors of order `ε · σ_max`, so smaller ones are
+    /// indistinguishable from zero, and inverting them would amplify noise.
     ///
     /// - Throws: `.lapackFailure` when the decomposition fails, which
     ///   includes NaN entries in `a`.

@@ -5,8 +5,7 @@
 
 import Foundation
 
-/// Performer's FAVOR+ (Choromanski et al., 2021, "Rethinking Attention with
-/// Performers"): positive orthogonal random features with
+/// Performer's FAVOR+ attention: positive orthogonal random features with
 ///
 ///     φ(x) = exp(W x' − |x'|²/2) / sqrt(m),   x' = sqrt(scale) · x
 ///
@@ -14,12 +13,12 @@ import Foundation
 /// attention with this `φ` (see `FeatureMapAttention`).
 ///
 /// The projection `W` is drawn once per call from `seed` and shared by every
-/// head. Its rows come in blocks of `Dk`: each block is the transposed
-/// orthogonal factor of a `Dk × Dk` Gaussian matrix (QR by `LAPACKE_sgeqrf`
-/// and `LAPACKE_sorgqr`, with the signs fixed so that the factor is
-/// uniformly distributed), so the rows of a block are orthogonal up to
-/// rounding and each points in a uniformly random direction, and
-/// each row is rescaled to the norm of an independent `Dk`-dimensional
+/// head. Its rows come in blocks of `Dk`. Each block is the transposed
+/// orthogonal factor of a `Dk × Dk` Gaussian matrix, computed by
+/// `LAPACKE_sgeqrf` and `LAPACKE_sorgqr` with the signs fixed so that the
+/// factor is uniformly distributed. So the rows of a block are orthogonal up
+/// to rounding, and each points in a uniformly random direction. Each row is
+/// then rescaled to the norm of an independent `Dk`-dimensional
 /// Gaussian vector (chi-distributed with `Dk` degrees of freedom), so every
 /// row has the length distribution of a Gaussian row. The last block keeps
 /// its first `m mod Dk` rows.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): a small generator whose
+/// SplitMix64: a small generator whose
 /// sequence depends only on its seed, on every platform and Swift version.
 struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
