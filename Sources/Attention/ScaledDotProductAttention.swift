@@ -47,7 +47,8 @@ public struct AttentionResult: Sendable {
 ///   - window: a sliding window of keys around each query, aligned to the
 ///     bottom-right corner (see `SlidingWindow`); its sizes must be at
 ///     least 0. The materialized path then scores only the keys each block
-///     of queries can reach.
+///     of queries can reach. NOTE: the tiled path applies the window but
+///     still visits every key tile, so its cost does not shrink yet.
 ///   - keyPadding: keys that are padding; they are never read.
 ///   - options: the path, threads and block sizes.
 /// - Returns: `[B, Hq, Lq, Dv]`. A query row with no visible key is zero.
