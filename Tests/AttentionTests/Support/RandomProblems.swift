@@ -42,6 +42,7 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
     var layout = Layout.bhld
     var scale: Float?
     var causal: CausalAlignment?
+    var window: SlidingWindow?
     var maskKind = MaskKind.none
     /// Which mask dimensions broadcast with size 1.
     var maskBroadcast = [false, false, false, false]
@@ -53,7 +54,7 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
     var description: String {
         "B \(batch), Hq \(queryHeads), Hkv \(kvHeads), Lq \(queryLength), Lk \(keyLength), Dk \(keyDimension), Dv \(valueDimension), "
             + "layout \(layout), scale \(scale.map { "\($0)" } ?? "default"), causal \(causal?.rawValue ?? "none"), "
-            + "mask \(maskKind) broadcast \(maskBroadcast), padding \(paddingKind), value seed \(valueSeed)"
+            + "window \(window.map { "\($0.left),\($0.right)" } ?? "none"), mask \(maskKind) broadcast \(maskBroadcast), padding \(paddingKind), value seed \(valueSeed)"
     }
 
     static let lengths = [0, 1, 2, 3, 5, 7, 8, 9, 16, 17, 31, 33, 64, 65]
@@ -72,6 +73,9 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
         spec.layout = Layout.allCases.randomElement(using: &generator)!
         spec.scale = [nil, nil, 0, -0.7, 1.3, 0.05].randomElement(using: &generator)!
         spec.causal = [nil, nil, CausalAlignment.topLeft, .bottomRight].randomElement(using: &generator)!
+        if Int.random(in: 0..<4, using: &generator) == 0 {
+            spec.window = SlidingWindow(left: Int.random(in: 0...9, using: &generator), right: Int.random(in: 0...9, using: &generator))
+        }
         spec.maskKind = [MaskKind.none, .none, .boolean, .additive].randomElement(using: &generator)!
         spec.maskBroadcast = (0..<4).map { _ in Bool.random(using: &generator) }
         spec.paddingKind = [PaddingKind.none, .lengths, .maskWithHoles].randomElement(using: &generator)!
@@ -94,6 +98,7 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
         add { $0.maskKind = .none }
         add { $0.paddingKind = .none }
         add { $0.causal = nil }
+        add { $0.window = nil }
         add { $0.layout = .bhld }
         add { $0.scale = nil }
         add { $0.maskBroadcast = [true, true, true, true] }
@@ -180,7 +185,7 @@ struct RandomProblem: CustomStringConvertible {
     func run(_ options: ExecutionOptions, returning outputs: AttentionOutputs = [.logSumExp]) throws -> AttentionResult {
         try scaledDotProductAttention(
             queries: query, keys: key, values: value, scale: spec.scale, mask: mask, causal: spec.causal,
-            keyPadding: keyPadding, returning: outputs, options: options)
+            window: spec.window, keyPadding: keyPadding, returning: outputs, options: options)
     }
 
     /// An error bound for a float32 kernel against the float64 reference,
