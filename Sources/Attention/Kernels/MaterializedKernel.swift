@@ -46,7 +46,12 @@ enum MaterializedKernel {
             rowStride: output.rowStride, columnStride: output.columnStride)
 
         var (keyMatrix, valueMatrix) = problem.keyValueMatrices(batch: batch, kvHead: kvHead)
-        if case .gathered(let positions) = selection {
+        switch selection {
+        case .prefix(let count):
+            // Padded keys after the prefix are never read.
+            keyMatrix = keyMatrix.rows(0, count: count)
+            valueMatrix = valueMatrix.rows(0, count: count)
+        case .gathered(let positions):
             let packed = sums + lq
             (keyMatrix, valueMatrix) = problem.gatherKeyValues(
                 keyMatrix: keyMatrix, valueMatrix: valueMatrix, positions: positions, into: packed)
