@@ -62,7 +62,7 @@ public struct LinearProjection: Sendable {
         let length = input.shape[1]
         let rows = try Tensor.elementCount(of: [batch, length], argument: name)
         let result = try Tensor(shape: [batch, length, outputSize], repeating: 0)
-        let resultMatrix = try result.reshaped([rows, outputSize])
+        let resultMatrix = try result.contiguousView(as: [rows, outputSize])
 
         // 1. Start from the bias in every row, so the product accumulates
         //    onto it with beta = 1.
@@ -103,5 +103,19 @@ public struct LinearProjection: Sendable {
         return try Tensor(
             storage: input.storage, shape: [rows, input.shape[2]],
             strides: [rowStride, input.strides[2]], offset: input.offset)
+    }
+}
+
+extension Tensor {
+    /// Returns a row-major view with `newShape` of a freshly allocated
+    /// contiguous tensor. Unlike `reshaped`, it also accepts tensors with a
+    /// zero-size dimension, whose strides `reshaped` does not recognize as
+    /// contiguous.
+    ///
+    /// - Precondition: `self` is row-major with `contiguousStrides` and
+    ///   `newShape` has the same element count.
+    func contiguousView(as newShape: [Int]) throws -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "contiguousView changes the element count")
+        return try Tensor(storage: storage, shape: newShape, strides: Tensor.contiguousStrides(for: newShape), offset: offset)
     }
 }

@@ -191,9 +191,9 @@ public struct MultiHeadAttention: Sendable {
         let projectedValues = try valueProjection.apply(to: values, name: "values")
 
         // 2. Split heads as views: [B, L, H·D] -> [B, L, H, D] -> [B, H, L, D].
-        let queryHeads = try projectedQueries.reshaped([batch, queryLength, headCount, headSize])
-        let keyHeads = try projectedKeys.reshaped([batch, keyLength, keyValueHeadCount, headSize])
-        let valueHeads = try projectedValues.reshaped([batch, keyLength, keyValueHeadCount, valueHeadSize])
+        let queryHeads = try projectedQueries.contiguousView(as: [batch, queryLength, headCount, headSize])
+        let keyHeads = try projectedKeys.contiguousView(as: [batch, keyLength, keyValueHeadCount, headSize])
+        let valueHeads = try projectedValues.contiguousView(as: [batch, keyLength, keyValueHeadCount, valueHeadSize])
 
         // 3. Attention writes [B, H, Lq, Dv] through a permuted view of a
         //    [B, Lq, H, Dv] buffer, which is the merged context.
@@ -210,7 +210,7 @@ public struct MultiHeadAttention: Sendable {
             scale: scale, mask: mask, causal: causal, keyPadding: keyPadding, options: options)
 
         // 4. Merge heads as a view and apply the output projection.
-        let context = try contextHeads.reshaped([batch, queryLength, headCount * valueHeadSize])
+        let context = try contextHeads.contiguousView(as: [batch, queryLength, headCount * valueHeadSize])
         let output = try outputProjection.apply(to: context, name: "context")
         return MultiHeadAttentionResult(
             output: output, context: context, queries: queryHeads, keys: keyHeads, values: valueHeads,
