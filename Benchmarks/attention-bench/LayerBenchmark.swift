@@ -14,7 +14,7 @@ struct LayerBenchmarkConfiguration: Sendable {
     var heads: Int
     /// The batch items the naive reference layer runs on. The reference is
     /// timed once on this subset, because at the larger size one full batch
-    /// takes minutes; tokens per second stay comparable since every item
+    /// takes minutes. Tokens per second stay comparable, since every item
     /// has the full sequence length.
     var referenceBatch: Int
 
@@ -135,8 +135,8 @@ private func benchmarkValues(_ count: Int, seed: UInt64, scale: Float = 1) -> [F
     }
 }
 
-/// A layer with random weights scaled by 1/sqrt(E), like a trained one, and
-/// biases on every projection.
+/// Builds a layer with random weights scaled by 1/sqrt(E), like a trained
+/// one, and biases on every projection.
 private func makeBenchmarkLayer(hidden: Int, heads: Int, seed: UInt64) throws -> MultiHeadAttention {
     let weightScale = 1 / Float(hidden).squareRoot()
     func projection(_ offset: UInt64) throws -> LinearProjection {
@@ -148,8 +148,8 @@ private func makeBenchmarkLayer(hidden: Int, heads: Int, seed: UInt64) throws ->
         query: projection(1), key: projection(2), value: projection(3), output: projection(4), headCount: heads)
 }
 
-/// The naive layer: each projection by plain loops with float64 sums, and
-/// attention on the reference path. Returns the output `[B, L, E]` in
+/// Computes the layer naively: each projection by plain loops with float64
+/// sums, and attention on the reference path. Returns the output `[B, L, E]` in
 /// row-major order.
 private func naiveLayer(_ layer: MultiHeadAttention, _ input: Tensor) throws -> [Float] {
     let (batch, length) = (input.shape[0], input.shape[1])

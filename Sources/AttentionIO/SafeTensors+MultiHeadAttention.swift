@@ -1,6 +1,7 @@
 import Attention
 
-/// How a checkpoint names the four projections of an attention block.
+/// The naming scheme of the four projections of an attention block in a
+/// checkpoint.
 public enum AttentionWeightNaming: String, Sendable, CaseIterable {
     /// BERT and its relatives: `attention.self.query`, `attention.self.key`,
     /// `attention.self.value` and `attention.output.dense`.

@@ -38,11 +38,11 @@ public struct SafeTensorsError: Error, Equatable, Sendable, CustomStringConverti
     public let path: String
     /// The tensor involved, or `nil` for a failure of the whole file.
     public let tensor: String?
-    /// What the file or tensor must satisfy.
+    /// The requirement the file or tensor failed.
     public let expected: String
-    /// What the file or tensor contains.
+    /// The value found in the file.
     public let actual: String
-    /// What the caller can do, or an empty string.
+    /// A suggested fix, or an empty string.
     public let fix: String
 
     public init(_ kind: Kind, path: String, tensor: String? = nil, expected: String, actual: String, fix: String = "") {

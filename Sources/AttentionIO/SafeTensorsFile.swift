@@ -145,8 +145,8 @@ public final class SafeTensorsFile: @unchecked Sendable {
     ///
     /// F32 is returned as stored; F16 and BF16 are converted exactly; F64 is
     /// rounded to the nearest float32. A little-endian F32 tensor whose
-    /// offset in the file is a multiple of 4 is a view of the memory mapping
-    /// that keeps the mapping alive; anything else is copied.
+    /// offset in the file is a multiple of 4 is returned as a view of the
+    /// memory mapping, which the view keeps alive. Anything else is copied.
     ///
     /// - Returns: a contiguous row-major tensor with the header's shape.
     /// - Throws: `SafeTensorsError` of kind `tensorNotFound` or

@@ -221,9 +221,9 @@ enum MHACommand {
     // MARK: - .npy files
 
     // TODO: Move this to the shared NPY reader and writer in AttentionIO,
-    // which will cover every dtype, byte order and format version; this
+    // which will cover every dtype, byte order and format version. This
     // minimal version reads only little-endian float32 and bool C-order
-    // arrays and writes float32 in format 1.0.
+    // arrays, and writes float32 in format 1.0.
     private enum NPYFile {
         static func readFloat32(_ path: String, flag: String) throws -> Tensor {
             let (shape, data) = try read(path, flag: flag, descriptor: "<f4", itemSize: 4)
@@ -260,7 +260,7 @@ enum MHACommand {
             do {
                 bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             } catch {
-                throw failure("cannot read the file (\(error.localizedDescription))")
+                throw failure("failed to read the file (\(error.localizedDescription))")
             }
             let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
             guard bytes.count >= 10, Array(bytes.prefix(6)) == magic else {
@@ -313,7 +313,7 @@ enum MHACommand {
             return (shape, bytes.subdata(in: (bytes.startIndex + dataStart)..<bytes.endIndex))
         }
 
-        /// The text of `key`'s value in a Python dict literal: a quoted
+        /// Returns the text of `key`'s value in a Python dict literal: a quoted
         /// string, `True`/`False`, or a parenthesized tuple.
         private static func headerValue(_ header: String, key: String) -> String? {
             guard let keyRange = header.range(of: "'\(key)'") else { return nil }
@@ -359,13 +359,13 @@ enum MHACommand {
                 guard rename(temporary.path, destination.path) == 0 else {
                     let reason = String(cString: strerror(errno))
                     try? FileManager.default.removeItem(at: temporary)
-                    throw CommandError("\(flag) \(path): cannot rename the temporary file into place (\(reason))")
+                    throw CommandError("\(flag) \(path): failed to rename the temporary file into place (\(reason))")
                 }
             } catch let error as CommandError {
                 throw error
             } catch {
                 try? FileManager.default.removeItem(at: temporary)
-                throw CommandError("\(flag) \(path): cannot write the file (\(error.localizedDescription))")
+                throw CommandError("\(flag) \(path): failed to write the file (\(error.localizedDescription))")
             }
         }
     }

@@ -79,7 +79,7 @@ private func expectClose(
         sourceLocation: sourceLocation)
 }
 
-/// The manifest's cases of operation `bert_self_attention_block`.
+/// Returns the manifest's cases of operation `bert_self_attention_block`.
 private func attentionBlockCases() throws -> [[String: Any]] {
     let data = try Data(contentsOf: fixturesDirectory.appendingPathComponent("manifest.json"))
     let manifest = try JSONSerialization.jsonObject(with: data) as? [String: Any]
@@ -193,7 +193,7 @@ private struct NaiveResult {
 }
 
 /// Computes multi-head attention in float64 from the layer's weights.
-/// `keep(b, h, i, j)` says whether query `i` may attend key `j`.
+/// `keep(b, h, i, j)` returns whether query `i` may attend key `j`.
 private func naiveMultiHeadAttention(
     _ layer: MultiHeadAttention, queries: Tensor, keys: Tensor, values: Tensor,
     keep: (Int, Int, Int, Int) -> Bool
