@@ -351,6 +351,34 @@ func crossAttentionLayerMatchesNaive(path: AttentionPath) throws {
     }
 }
 
+@Test(arguments: [AttentionPath.materialized, .reference, .tiled])
+func paddingGapsAndEmptyItem(path: AttentionPath) throws {
+    // Batch item 0 has padding between real keys; item 1 has no real key,
+    // so its context is zero and its output is the output bias.
+    let layer = try randomLayer(
+        hidden: 6, keyInput: 6, valueInput: 6, outputSize: 6,
+        heads: 4, kvHeads: 2, headSize: 2, valueHeadSize: 3, seed: 90)
+    let hidden = try randomTensor([2, 6, 6], seed: 91)
+    let padding = try BoolTensor(shape: [2, 6], scalars: [
+        true, false, true, true, false, true,
+        false, false, false, false, false, false,
+    ])
+    let result = try layer(
+        hidden, keyPadding: .mask(padding), returning: path == .tiled ? [] : [.weights],
+        options: ExecutionOptions(path: path, queryBlockSize: 4, keyBlockSize: 2))
+    let naive = naiveMultiHeadAttention(layer, queries: hidden, keys: hidden, values: hidden) { b, _, _, j in
+        padding[b, j]
+    }
+    expectClose(result.output.scalars, naive.output.map(Float.init), atol: valueTolerance, rtol: 0, "output")
+    expectClose(result.context.scalars, naive.context.map(Float.init), atol: valueTolerance, rtol: 0, "context")
+    let emptyItem = try result.output.selecting(axis: 0, index: 1)
+    let bias = try #require(layer.outputProjection.bias).scalars
+    #expect(emptyItem.scalars == Array([[Float]](repeating: bias, count: 6).joined()))
+    if let weights = result.weights {
+        expectClose(weights.scalars, naive.weights.map(Float.init), atol: weightTolerance, rtol: 0, "weights")
+    }
+}
+
 @Test func stridedInputMatchesContiguous() throws {
     let layer = try randomLayer(
         hidden: 4, keyInput: 4, valueInput: 4, outputSize: 4,
