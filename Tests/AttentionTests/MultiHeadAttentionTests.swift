@@ -5,78 +5,13 @@ import Testing
 
 // MARK: - Fixture helpers
 
-private let fixturesDirectory = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+private let fixturesDirectory = Fixtures.directory
 
-/// A float32 or bool array read from a `.npy` file.
-private struct NPYArray {
-    var shape: [Int]
-    var floats: [Float]
-}
-
-/// Reads a little-endian float32 (`<f4`) or bool (`|b1`) C-order `.npy`
-/// file of format 1.0, the only kinds the fixtures below store. Booleans
-/// come back as 0 and 1.
-private func readNPY(_ relativePath: String) throws -> NPYArray {
-    let bytes = [UInt8](try Data(contentsOf: fixturesDirectory.appendingPathComponent(relativePath)))
-    guard bytes.count >= 10, bytes[0..<6] == [0x93] + Array("NUMPY".utf8), bytes[6] == 1 else {
-        throw NPYTestError(path: relativePath, reason: "not an .npy file of format 1.0")
-    }
-    let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-    guard bytes.count >= 10 + headerLength else {
-        throw NPYTestError(path: relativePath, reason: "header longer than the file")
-    }
-    let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
-    guard header.contains("'fortran_order': False"),
-          let open = header.firstIndex(of: "("), let close = header.firstIndex(of: ")") else {
-        throw NPYTestError(path: relativePath, reason: "unexpected header \(header)")
-    }
-    let shape = header[header.index(after: open)..<close].split(separator: ",")
-        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.compactMap { Int($0) }
-    let count = shape.reduce(1, *)
-    let data = Array(bytes[(10 + headerLength)...])
-    if header.contains("'<f4'") {
-        guard data.count == 4 * count else { throw NPYTestError(path: relativePath, reason: "data size") }
-        let floats = (0..<count).map { i in
-            Float(bitPattern: UInt32(data[4 * i]) | UInt32(data[4 * i + 1]) << 8 | UInt32(data[4 * i + 2]) << 16 | UInt32(data[4 * i + 3]) << 24)
-        }
-        return NPYArray(shape: shape, floats: floats)
-    }
-    if header.contains("'|b1'") {
-        guard data.count == count else { throw NPYTestError(path: relativePath, reason: "data size") }
-        return NPYArray(shape: shape, floats: data.map { $0 == 0 ? 0 : 1 })
-    }
-    throw NPYTestError(path: relativePath, reason: "unsupported dtype in \(header)")
-}
-
-private struct NPYTestError: Error, CustomStringConvertible {
-    let path: String
-    let reason: String
-    var description: String { "\(path): \(reason)" }
-}
-
-/// Checks `|actual - expected| <= atol + rtol·|expected|` for every element
-/// and reports the worst element.
-private func expectClose(
-    _ actual: [Float], _ expected: [Float], atol: Double, rtol: Double, _ label: String,
-    sourceLocation: SourceLocation = #_sourceLocation
-) {
-    #expect(actual.count == expected.count, "\(label): \(actual.count) elements, expected \(expected.count)", sourceLocation: sourceLocation)
-    guard actual.count == expected.count else { return }
-    var worstExcess = 0.0
-    var worstIndex = -1
-    for index in actual.indices {
-        let difference = abs(Double(actual[index]) - Double(expected[index]))
-        let allowed = atol + rtol * abs(Double(expected[index]))
-        if !(difference <= allowed), worstIndex < 0 || difference - allowed > worstExcess {
-            worstExcess = difference - allowed
-            worstIndex = index
-        }
-    }
-    #expect(
-        worstIndex < 0,
-        "\(label): element \(worstIndex) is \(worstIndex < 0 ? 0 : actual[worstIndex]), expected \(worstIndex < 0 ? 0 : expected[worstIndex]) (atol \(atol), rtol \(rtol))",
-        sourceLocation: sourceLocation)
+/// Reads a fixture `.npy` file (float32, or bool as 0 and 1) by its path
+/// relative to the fixtures folder.
+private func readNPY(_ relativePath: String) throws -> (shape: [Int], floats: [Float]) {
+    let file = try NPYFile(fixturesDirectory.appendingPathComponent(relativePath))
+    return (file.shape, file.descr == "|b1" ? file.bools.map { $0 ? 1 : 0 } : file.floats)
 }
 
 /// Returns the manifest's cases of operation `bert_self_attention_block`.
