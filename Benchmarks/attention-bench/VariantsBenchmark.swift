@@ -194,20 +194,13 @@ private func estimatedScratchBytes(_ method: AttentionMethod, length n: Int, hea
     return floats * MemoryLayout<Float>.stride
 }
 
-/// SplitMix64 for reproducible inputs.
+/// Reproducible inputs from the library's SplitMix64 generator.
 private struct BenchmarkGenerator {
-    var state: UInt64
+    var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
-    /// A uniform float in [-1, 1).
     mutating func nextSigned() -> Float { Float(next() >> 40) * 0x1p-23 - 1 }
 }

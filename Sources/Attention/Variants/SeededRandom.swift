@@ -1,13 +1,14 @@
 import Foundation
 
-/// SplitMix64: a small generator whose
-/// sequence depends only on its seed, on every platform and Swift version.
-struct SplitMix64: RandomNumberGenerator {
+/// SplitMix64: a small generator whose sequence depends only on its seed,
+/// on every platform and Swift version. Performer's random features, the
+/// tests and the benchmark draw from it so their results are reproducible.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -1,19 +1,8 @@
 import Foundation
 @testable import Attention
 
-/// SplitMix64: a small, fast generator whose sequence depends only on the seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The tests draw from the library's reproducible generator.
+typealias SeededGenerator = SplitMix64
 
 /// The discrete choices of a random attention problem; the element values
 /// follow from `valueSeed`. Shrinking edits a spec and rebuilds the problem.
