@@ -53,5 +53,11 @@ let package = Package(
             name: "AttentionIOTests",
             dependencies: ["Attention", "AttentionIO"]
         ),
+        // Runs the built `attention` executable as a subprocess; the
+        // dependency makes `swift test` build it first.
+        .testTarget(
+            name: "AttentionCLITests",
+            dependencies: ["attention", "AttentionIO"]
+        ),
     ]
 )
