@@ -13,7 +13,7 @@ extension NPYArray {
     /// - float32 is copied exactly; float16 converts exactly.
     /// - float64 rounds to the nearest float32. NaN and infinities carry
     ///   over; a finite value beyond float32's range throws.
-    /// - Integers convert when float32 holds them exactly (every value up to
+    /// - Integers convert when float32 represents them exactly (every value up to
     ///   2²⁴ in magnitude, and larger ones that need no rounding); any other
     ///   value throws.
     /// - Throws: `NPYError` of kind `conversion` for a bool array or an
@@ -99,8 +99,8 @@ extension NPYArray {
         return rowMajor(values)
     }
 
-    /// The bytes of element `index` (in storage order) as an unsigned integer
-    /// in this machine's order.
+    /// Returns the bytes of element `index` (in storage order) as an
+    /// unsigned integer in this machine's order.
     private func bits(at index: Int) -> UInt64 {
         let size = dtype.byteCount
         let start = index * size
@@ -112,7 +112,7 @@ extension NPYArray {
         return value
     }
 
-    /// The element at `index` (in storage order), sign-extended.
+    /// Returns the element at `index` (in storage order), sign-extended.
     private func signedInteger(at index: Int) -> Int64 {
         let unusedBits = 64 - 8 * dtype.byteCount
         return Int64(bitPattern: bits(at: index) << unusedBits) >> unusedBits

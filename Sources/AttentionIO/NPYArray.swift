@@ -4,11 +4,11 @@
 /// The data keeps the file's byte order and memory order; the conversions
 /// in `NPYArray+Conversion.swift` decode it into tensors or integers.
 ///
-/// The format is NumPy's `.npy` versions 1.0, 2.0 and 3.0: the magic string
-/// `\x93NUMPY`, a major and a minor version byte, the header length as a
-/// little-endian `UInt16` (version 1) or `UInt32` (versions 2 and 3), the
-/// header dictionary (Latin-1 text in versions 1 and 2, UTF-8 in version 3),
-/// then the data.
+/// The format is NumPy's `.npy`, versions 1.0, 2.0 and 3.0. A file starts
+/// with the magic string `\x93NUMPY`, a major and a minor version byte, and
+/// the header length as a little-endian `UInt16` (version 1) or `UInt32`
+/// (versions 2 and 3). The header dictionary follows, as Latin-1 text in
+/// versions 1 and 2 and UTF-8 in version 3, and then the data.
 public struct NPYArray: Sendable {
     /// The element type.
     public let dtype: NPYDType
@@ -47,7 +47,7 @@ public struct NPYArray: Sendable {
     ///
     /// - Throws: `NPYError` naming `path` when the file cannot be read, is
     ///   not a `.npy` file, is truncated, has a malformed header or an
-    ///   unsupported dtype, or holds a different number of data bytes than
+    ///   unsupported dtype, or contains a different number of data bytes than
     ///   its shape needs.
     /// - Complexity: O(file size) time and memory; nothing is allocated
     ///   beyond the file's own size.

@@ -101,9 +101,9 @@ struct OutputFiles {
             do {
                 try file.commit()
             } catch let error as NPYError {
-                // NOTE: outputs renamed before this one stay in place; a
-                // rename within one directory fails only in rare cases such
-                // as a destination that is a directory.
+                // NOTE: outputs renamed before this one stay in place. A
+                // rename within one directory fails only in rare cases, for
+                // example when the destination is a directory.
                 staged[(index + 1)...].forEach { $0.discard() }
                 throw CommandFailure("--\(pending[index].flag) \(error)")
             }

@@ -24,7 +24,7 @@ struct OptionSpecification {
     let valueName: String?
     /// Whether the subcommand fails without it.
     let isRequired: Bool
-    /// What the option sets, and its unit or choices.
+    /// The help line: the setting the option changes, and its unit or choices.
     let help: String
 
     static func required(_ name: String, _ valueName: String, _ help: String) -> OptionSpecification {
@@ -104,7 +104,7 @@ struct ParsedArguments {
         }
     }
 
-    /// The value of `--name`, or `nil` when it is absent.
+    /// Returns the value of `--name`, or `nil` when it is absent.
     func string(_ name: String) throws -> String? {
         guard let value = values[name] else {
             return nil
@@ -115,7 +115,7 @@ struct ParsedArguments {
         return value
     }
 
-    /// The value of a required `--name`.
+    /// Returns the value of a required `--name`.
     func requiredString(_ name: String) throws -> String {
         guard let value = try string(name) else {
             throw UsageError("missing required option --\(name)")
@@ -123,12 +123,12 @@ struct ParsedArguments {
         return value
     }
 
-    /// Whether the flag `--name` is present.
+    /// Returns whether the flag `--name` is present.
     func isSet(_ name: String) -> Bool {
         flags.contains(name)
     }
 
-    /// The value of `--name` as a finite float.
+    /// Returns the value of `--name` as a finite float.
     func float(_ name: String) throws -> Float? {
         guard let text = try string(name) else {
             return nil
@@ -139,7 +139,7 @@ struct ParsedArguments {
         return value
     }
 
-    /// The value of `--name` as a positive integer.
+    /// Returns the value of `--name` as a positive integer.
     func positiveInteger(_ name: String) throws -> Int? {
         guard let text = try string(name) else {
             return nil
@@ -150,7 +150,7 @@ struct ParsedArguments {
         return value
     }
 
-    /// The value of `--name` as one of `Choice`'s raw values.
+    /// Returns the value of `--name` as one of `Choice`'s cases.
     func choice<Choice: RawRepresentable & CaseIterable>(_ name: String, as type: Choice.Type) throws -> Choice?
     where Choice.RawValue == String {
         guard let text = try string(name) else {

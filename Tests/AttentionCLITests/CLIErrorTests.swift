@@ -33,7 +33,7 @@ struct ErrorCaseFiles {
         directory.appendingPathComponent(name).path
     }
 
-    /// The file names in the directory, to check that a failed run added none.
+    /// Lists the file names in the directory, to check that a failed run added none.
     func listing() throws -> Set<String> {
         Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
     }
@@ -58,7 +58,7 @@ struct ErrorCase: CustomStringConvertible, Sendable {
     var description: String { label }
 }
 
-/// The `sdpa` arguments of a valid run, writing `out.npy`.
+/// Returns the `sdpa` arguments of a valid run, which writes `out.npy`.
 func validSDPA(_ files: ErrorCaseFiles) -> [String] {
     ["sdpa", "--query", files.path("q.npy"), "--key", files.path("k.npy"), "--value", files.path("v.npy"), "--output", files.path("out.npy")]
 }
@@ -124,7 +124,7 @@ func failureExitsWithOne(_ errorCase: ErrorCase) throws {
 }
 
 /// Runs an invalid invocation and checks the exit status, that standard
-/// error holds exactly one line with `messageFragment`, and that no file
+/// error contains exactly one line with `messageFragment`, and that no file
 /// (output or temporary) was left behind.
 func checkRejected(_ errorCase: ErrorCase, status: Int32) throws {
     let files = try ErrorCaseFiles()

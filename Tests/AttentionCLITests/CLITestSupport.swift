@@ -5,7 +5,7 @@ import Glibc
 #endif
 import Testing
 
-/// The folder that holds `manifest.json` and the fixture arrays.
+/// The folder that contains `manifest.json` and the fixture arrays.
 let fixtureDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures")
@@ -76,7 +76,7 @@ func runTool(_ arguments: [String]) throws -> ToolRun {
         standardError: String(decoding: try Data(contentsOf: URL(fileURLWithPath: errorPath)), as: UTF8.self))
 }
 
-/// A new empty directory for one test's output files.
+/// Creates a new empty directory for one test's output files.
 func makeScratchDirectory() throws -> URL {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("attention-cli-tests-\(UUID().uuidString)")
@@ -128,17 +128,12 @@ func expectClose(
     }
 }
 
-/// Loads an array file written by the tool, or records an issue.
-func loadArray(_ path: String) throws -> NPYArray {
-    try NPYArray(contentsOfFile: path)
-}
-
 /// The parts of `manifest.json` the CLI tests use.
 struct Manifest: Decodable {
     let cases: [FixtureCase]
 
-    /// Every case whose operation is one of `operations`, or an empty list
-    /// when the manifest cannot be read (a test then records the failure).
+    /// Returns every case whose operation is one of `operations`, or an
+    /// empty list when the manifest cannot be read, which a test then reports.
     static func cases(operations: Set<String>) -> [FixtureCase] {
         guard let data = try? Data(contentsOf: fixtureDirectory.appendingPathComponent("manifest.json")),
             let manifest = try? JSONDecoder().decode(Manifest.self, from: data)
@@ -183,12 +178,12 @@ struct FixtureCase: Decodable, CustomStringConvertible, Sendable {
 
     var description: String { name }
 
-    /// The absolute path of a file named in the manifest.
+    /// Returns the absolute path of a file named in the manifest.
     func path(_ file: String) -> String {
         fixtureDirectory.appendingPathComponent(file).path
     }
 
-    /// The absolute path of a required input, or `nil` when the case has
+    /// Returns the absolute path of a required input, or `nil` when the case has
     /// no such input or marks it optional.
     func inputPath(_ name: String) -> String? {
         guard let input = inputs[name], input.optional != true else {
@@ -197,7 +192,7 @@ struct FixtureCase: Decodable, CustomStringConvertible, Sendable {
         return path(input.file)
     }
 
-    /// The tolerance of one expected output: its own, else the case's.
+    /// Returns the tolerance of one expected output: its own, else the case's.
     func tolerance(of output: String) -> Tolerance {
         let entry = expected[output]?.tolerance ?? tolerance
         return Tolerance(absolute: entry?.atol ?? 0, relative: entry?.rtol ?? 0)

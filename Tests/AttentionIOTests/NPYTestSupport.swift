@@ -14,7 +14,7 @@ func npyFile(major: UInt8 = 1, minor: UInt8 = 0, header: String, payload: [UInt8
     return bytes + text + payload
 }
 
-/// The header dictionary NumPy writes for these fields.
+/// Returns the header dictionary NumPy writes for these fields.
 func headerText(descr: String, fortranOrder: Bool = false, shape: String) -> String {
     "{'descr': '\(descr)', 'fortran_order': \(fortranOrder ? "True" : "False"), 'shape': \(shape), }"
 }
@@ -23,7 +23,7 @@ func littleEndianBytes(_ value: UInt64, count: Int) -> [UInt8] {
     (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
 }
 
-/// The bytes of one element whose bit pattern is `bits`, `count` bytes wide.
+/// Returns the bytes of one element whose bit pattern is `bits`, `count` bytes wide.
 func elementBytes(_ bits: UInt64, count: Int, bigEndian: Bool) -> [UInt8] {
     let little = littleEndianBytes(bits, count: count)
     return bigEndian ? little.reversed() : little
