@@ -76,3 +76,53 @@ func readerRejectsMalformedFile(_ malformed: MalformedCase) {
         #expect(error?.kind == .truncated || error?.kind == .malformedHeader, "prefix of \(length) bytes: \(String(describing: error))")
     }
 }
+
+/// Random byte changes to valid files of every version either load or throw
+/// `NPYError`; a crash fails the whole run. The generator is seeded, so a
+/// failure reproduces, and the seed and iteration are in every message.
+@Test(arguments: NPYVersion.allCases)
+func readerSurvivesMutatedFiles(_ version: NPYVersion) throws {
+    let seed: UInt64 = 0x5EED_0000 + UInt64(version.rawValue)
+    var generator = SplitMix64(seed: seed)
+    let valid = try NPYArray(dtype: .float32, shape: [2, 3], data: floats).encoded(version: version)
+
+    for iteration in 0..<2000 {
+        var bytes = valid
+        let changes = 1 + Int(generator.next() % 4)
+        for _ in 0..<changes {
+            // Most changes hit the preamble and header, where the parser works.
+            let limit = generator.next() % 4 == 0 ? bytes.count : Swift.min(bytes.count, 80)
+            let position = Int(generator.next() % UInt64(limit))
+            switch generator.next() % 3 {
+            case 0: bytes[position] = UInt8(truncatingIfNeeded: generator.next())
+            case 1: bytes.remove(at: position)
+            default: bytes.insert(UInt8(truncatingIfNeeded: generator.next()), at: position)
+            }
+        }
+        do {
+            let array = try NPYArray(parsing: bytes, source: "mutated.npy")
+            #expect(array.data.count == array.elementCount * array.dtype.byteCount, "seed \(seed), iteration \(iteration)")
+        } catch let error as NPYError {
+            #expect(error.description.hasPrefix("mutated.npy: "), "seed \(seed), iteration \(iteration)")
+        } catch {
+            Issue.record("seed \(seed), iteration \(iteration): unexpected error \(error)")
+        }
+    }
+}
+
+/// The SplitMix64 generator: small, fast and the same on every platform.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
+    }
+}
