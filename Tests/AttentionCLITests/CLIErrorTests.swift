@@ -99,7 +99,7 @@ let failureCases: [ErrorCase] = [
     }, messageFragment: "--key"),
     ErrorCase(label: "heads not a multiple", arguments: { files in
         ["sdpa", "--query", files.path("q6.npy"), "--key", files.path("k4.npy"), "--value", files.path("k4.npy"), "--output", files.path("out.npy")]
-    }, messageFragment: "--"),
+    }, messageFragment: "--key: expected a head count Hkv that divides"),
     ErrorCase(label: "mask does not broadcast", arguments: { validSDPA($0) + ["--mask", $0.path("mask-wrong.npy")] }, messageFragment: "--mask"),
     ErrorCase(label: "float key padding", arguments: { validSDPA($0) + ["--key-padding-mask", $0.path("padding-float.npy")] }, messageFragment: "--key-padding-mask"),
     ErrorCase(label: "weights on tiled path", arguments: { validSDPA($0) + ["--path", "tiled", "--weights", $0.path("w.npy")] }, messageFragment: "--weights"),
