@@ -1,6 +1,6 @@
 // The only Swift file that imports the C layer. Every call into OpenBLAS or
 // LAPACKE goes through a wrapper here that checks its sizes first, because
-// OpenBLAS answers an invalid argument by printing to stderr and computing
+// OpenBLAS reports an invalid argument by printing to stderr and computing
 // nothing.
 
 import CBLAS
@@ -35,8 +35,8 @@ struct MutableMatrixOperand {
     }
 }
 
-/// How a matrix is handed to row-major `cblas_sgemm`: its transpose flag and
-/// leading dimension.
+/// The transpose flag and leading dimension that row-major `cblas_sgemm`
+/// reads a matrix with.
 private struct BLASLayout {
     var transposed: Bool
     var leadingDimension: Int
