@@ -20,7 +20,7 @@ func runChart<Result>(flags: [String: String], _ body: () throws -> Result) thro
 /// Token labels and the flag they came from.
 struct TokenLabels {
     let tokens: [String]
-    /// `tokens` or `tokens-file`.
+    /// The flag name, `tokens` or `tokens-file`.
     let flag: String
 
     /// Reads the labels from `--tokens` (split on whitespace) or from

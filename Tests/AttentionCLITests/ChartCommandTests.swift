@@ -18,12 +18,12 @@ struct SVGFile {
         document.rootElement()?.name
     }
 
-    /// The elements whose `class` attribute is `className`.
+    /// Returns the elements whose `class` attribute is `className`.
     func elements(withClass className: String) throws -> [XMLElement] {
         try document.nodes(forXPath: "//*[@class='\(className)']").compactMap { $0 as? XMLElement }
     }
 
-    /// The text content of the elements whose `class` attribute is `className`.
+    /// Returns the text content of the elements whose `class` attribute is `className`.
     func texts(withClass className: String) throws -> [String] {
         try elements(withClass: className).map { $0.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "" }
     }

@@ -36,7 +36,7 @@ struct VariantProblem {
         directory.appendingPathComponent(name).path
     }
 
-    /// The `sdpa` arguments that read this problem and write `output`.
+    /// Returns the `sdpa` arguments that read this problem and write `output`.
     func arguments(output: String) -> [String] {
         ["sdpa", "--query", path("q.npy"), "--key", path("k.npy"), "--value", path("v.npy"), "--output", path(output)]
     }
@@ -88,7 +88,7 @@ let windowCases = [
 ]
 
 /// `--window L,R` gives the output of `--mask` with the equivalent boolean
-/// mask: query `i` sees key `j` when `i - L <= j - (Lk - Lq) <= i + R`.
+/// mask, which lets query `i` attend to key `j` when `i - L <= j - (Lk - Lq) <= i + R`.
 @Test(arguments: windowCases, ["reference", "materialized", "tiled"])
 func sdpaWindowMatchesMask(_ window: WindowCase, path: String) throws {
     let problem = try VariantProblem(queryLength: window.queryLength, keyLength: window.keyLength, seed: 7)
