@@ -45,13 +45,26 @@ func runEngine<Result>(flags: [String: String], _ body: () throws -> Result) thr
     do {
         return try body()
     } catch let error as AttentionError {
-        let flag = flags[error.argument].map { "--\($0)" } ?? error.argument
-        var message = "\(flag): expected \(error.expected), got \(error.actual)"
-        if !error.fix.isEmpty {
-            message += ". \(error.fix)"
-        }
-        throw CommandFailure(message)
+        throw CommandFailure(
+            flagMessage(argument: error.argument, expected: error.expected, actual: error.actual, fix: error.fix, flags: flags))
     }
+}
+
+/// Formats a library error as `--flag: expected …, got ….` with the flag
+/// that `flags` maps `argument` to.
+///
+/// An argument with a member or an index, such as `window.left` or
+/// `panels[2].values`, falls back to the flag of its base name (`window`,
+/// `panels`) when `flags` has no entry for the whole name. An argument
+/// without a flag keeps the library's name.
+func flagMessage(argument: String, expected: String, actual: String, fix: String, flags: [String: String]) -> String {
+    let baseName = String(argument.prefix { $0 != "." && $0 != "[" })
+    let flag = (flags[argument] ?? flags[baseName]).map { "--\($0)" } ?? argument
+    var message = "\(flag): expected \(expected), got \(actual)"
+    if !fix.isEmpty {
+        message += ". \(fix)"
+    }
+    return message
 }
 
 /// The output files of one run, written together at the end: each goes to

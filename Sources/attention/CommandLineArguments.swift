@@ -115,6 +115,12 @@ struct ParsedArguments {
         return value
     }
 
+    /// Returns the value of `--name`, which may be the empty string, or
+    /// `nil` when it is absent.
+    func stringAllowingEmpty(_ name: String) -> String? {
+        values[name]
+    }
+
     /// Returns the value of a required `--name`.
     func requiredString(_ name: String) throws -> String {
         guard let value = try string(name) else {
@@ -146,6 +152,17 @@ struct ParsedArguments {
         }
         guard let value = Int(text), value > 0 else {
             throw UsageError("--\(name) expects a positive integer, got '\(text)'")
+        }
+        return value
+    }
+
+    /// Returns the value of `--name` as an integer of at least 0.
+    func nonNegativeInteger(_ name: String) throws -> Int? {
+        guard let text = try string(name) else {
+            return nil
+        }
+        guard let value = Int(text), value >= 0 else {
+            throw UsageError("--\(name) expects an integer of at least 0, got '\(text)'")
         }
         return value
     }

@@ -3,51 +3,47 @@ import AttentionCharts
 
 /// `attention embed-shift`: runs self-attention on 2-dimensional embeddings
 /// and draws how each token moves.
-enum EmbedShiftCommand {
+enum EmbedShiftCommand: Subcommand {
     static let name = "embed-shift"
-    static let summary = "Plot 2-d embeddings before and after self-attention as SVG"
-    static let help = """
-        Usage: attention embed-shift --input X.npy [--tokens "T1 T2 ..." | --tokens-file F]
-                                     [--scale S] --output FILE.svg
+    static let summary = "Plot 2-d embeddings before and after self-attention as SVG."
+    static let options: [OptionSpecification] = [
+        .required("input", "X.npy", "the embeddings X [N, 2]"),
+        .optional("tokens", "\"T1 T2 ...\"", "N point labels separated by whitespace"),
+        .optional("tokens-file", "F", "N point labels, one per line; replaces --tokens"),
+        .optional("scale", "S", "multiplies X Xᵀ before the softmax (default 1, the unscaled form; 0.7071 is 1/sqrt(2), the scaled form)"),
+        .required("output", "FILE.svg", "where to write the SVG file"),
+    ]
+    static let discussion = """
+        Computes out = softmax(S · X Xᵀ) · X and draws each input vector, its \
+        output and an arrow between them, with a cross at the mean of the \
+        inputs. Without labels, points are numbered from 0.
 
-        Computes out = softmax(S · X Xᵀ) X for float32 X [N, 2] and draws each input
-        vector, its output and an arrow between them, with the mean of the inputs.
-
-        Options:
-          --input X.npy       float32 embeddings [N, 2]
-          --tokens TEXT       N point labels separated by whitespace
-          --tokens-file F     N point labels, one per line
-          --scale S           multiplies X Xᵀ before the softmax (default 1, the
-                              unscaled form; 0.7071 is 1/sqrt(2), the scaled form)
-          --output FILE.svg   the file to write; it is replaced atomically
+        The SVG file is written completely or not at all. Exit status: 0 on \
+        success, 1 when the run fails, 2 for a usage error.
         """
 
-    static func run(_ arguments: [String]) throws -> Int32 {
-        if arguments.contains("--help") || arguments.contains("-h") {
-            print(help)
-            return 0
-        }
-        let options = try ChartCommandOptions(
-            arguments, allowed: ["input", "tokens", "tokens-file", "scale", "output"], command: name)
-        let inputPath = try options.required("input", command: name)
-        let outputPath = try options.required("output", command: name)
-        var scale: Float = 1
-        if let text = options["scale"] {
-            guard let value = Float(text), value.isFinite else {
-                throw ChartUsageError(message: "\(name): --scale expects a finite number, got '\(text)'")
-            }
-            scale = value
-        }
+    static func run(_ arguments: ParsedArguments) throws {
+        let inputPath = try arguments.requiredString("input")
+        let outputPath = try arguments.requiredString("output")
+        let scale = try arguments.float("scale") ?? 1
+        let labels = try TokenLabels.read(arguments)
 
-        let sequence = try ChartsNPYReader.readFloat32(path: inputPath)
-        let inputs = try EmbeddingShiftPlot.points(from: sequence, argument: "input \(inputPath)")
-        let result = try selfAttention(sequence, scale: scale)
-        let outputs = try EmbeddingShiftPlot.points(from: result.output, argument: "self-attention output")
-        let document = try EmbeddingShiftPlot.render(
-            inputs: inputs, outputs: outputs, labels: options.tokens(command: name),
-            title: "Self-attention output, scale \(scale)")
-        try writeSVG(document, toPath: outputPath)
-        print("wrote \(outputPath)")
-        return 0
+        let sequence = try readTensor(flag: "input", path: inputPath)
+        let flags = [
+            "input": "input", "sequence": "input", "inputs": "input", "scale": "scale",
+            "labels": labels?.flag ?? "tokens",
+        ]
+        let document = try runChart(flags: flags) {
+            let inputs = try EmbeddingShiftPlot.points(from: sequence, argument: "input")
+            let result = try selfAttention(sequence, scale: scale)
+            // NOTE: finite inputs can still give a non-finite output when
+            // scale · X Xᵀ overflows float32; the error then names the
+            // output, which no flag supplies.
+            let outputs = try EmbeddingShiftPlot.points(from: result.output, argument: "self-attention output")
+            return try EmbeddingShiftPlot.render(
+                inputs: inputs, outputs: outputs, labels: labels?.tokens,
+                title: "Self-attention output, scale \(scale)")
+        }
+        try writeChart(document, outputPath: outputPath)
     }
 }

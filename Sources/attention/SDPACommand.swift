@@ -12,6 +12,11 @@ enum SDPACommand: Subcommand {
         case blhd
     }
 
+    /// The values of `--method`: exact attention or an approximation.
+    enum Method: String, CaseIterable {
+        case exact, linear, performer, nystrom
+    }
+
     static let name = "sdpa"
     static let summary = "Scaled dot-product attention: softmax(scale · Q Kᵀ + mask) · V."
     static let options: [OptionSpecification] = [
@@ -26,6 +31,11 @@ enum SDPACommand: Subcommand {
         .optional("causal", "top-left|bottom-right", "causal mask: top-left keeps key j <= i, bottom-right keeps j <= i + Lk - Lq"),
         .optional("lse", "LSE.npy", "where to write the log-sum-exp of each query row [B, Hq, Lq]"),
         .optional("weights", "W.npy", "where to write the attention weights [B, Hq, Lq, Lk]"),
+        .optional("window", "L,R", "sliding window: query i sees the L keys before and the R keys after key i + Lk - Lq (exact method only)"),
+        .optional("method", "exact|linear|performer|nystrom", "exact attention (default) or an approximation whose cost grows linearly with the length"),
+        .optional("features", "N", "random features of --method performer"),
+        .optional("seed", "S", "seed of the random features of --method performer, an integer in 0...2^64-1 (default 0)"),
+        .optional("landmarks", "N", "landmarks of --method nystrom, at most Lq and the fewest real keys of a batch item"),
         .optional("path", "reference|materialized|tiled", "kernel to run (default: the plan chooses)"),
         .optional("threads", "N", "worker threads (default: every processor)"),
         .flag("plan", "print the plan that ran (path, threads, blocks) to stderr"),
@@ -40,6 +50,12 @@ enum SDPACommand: Subcommand {
         value and output files follow --layout. A fully masked query row \
         gives zeros in the output and -inf in the log-sum-exp.
 
+        --method linear uses the feature map elu(x) + 1 and takes no scale; \
+        performer estimates softmax attention with random features; nystrom \
+        uses segment-mean landmarks. The approximations accept \
+        --key-padding-mask and --causal (not nystrom), but no --mask, \
+        --window or --path, and write only the output.
+
         Output files are written completely or not at all. Exit status: 0 on \
         success, 1 when the run fails, 2 for a usage error.
         """
@@ -49,6 +65,7 @@ enum SDPACommand: Subcommand {
         "query": "query", "key": "key", "value": "value", "scale": "scale",
         "mask": "mask", "keyPadding": "key-padding-mask", "weights": "weights",
         "logSumExp": "lse", "threadCount": "threads", "options.path": "path",
+        "causal": "causal", "window": "window", "features": "features", "landmarks": "landmarks",
     ]
 
     static func run(_ arguments: ParsedArguments) throws {
@@ -65,6 +82,13 @@ enum SDPACommand: Subcommand {
         let weightsPath = try arguments.string("weights")
         let path = try arguments.choice("path", as: AttentionPath.self)
         let threadCount = try arguments.positiveInteger("threads")
+        let window = try slidingWindow(arguments.string("window"))
+        let method = try attentionMethod(arguments)
+        if method != .exact {
+            for flag in ["lse", "weights", "plan"] where arguments.isSet(flag) || arguments.stringAllowingEmpty(flag) != nil {
+                throw UsageError("--\(flag) needs --method exact; the approximations return only the output")
+            }
+        }
         try OutputFiles.checkDistinct([("output", outputPath), ("lse", logSumExpPath), ("weights", weightsPath)])
 
         // 1. Read the inputs and view them as [B, H, L, D].
@@ -89,28 +113,97 @@ enum SDPACommand: Subcommand {
         if weightsPath != nil {
             outputs.insert(.weights)
         }
-        let result = try runEngine(flags: flagsByArgument) {
-            try scaledDotProductAttention(
-                queries: tensors[0], keys: tensors[1], values: tensors[2],
-                scale: scale, mask: mask, causal: causal, keyPadding: keyPadding,
-                returning: outputs, options: ExecutionOptions(path: path, threadCount: threadCount))
-        }
-        if arguments.isSet("plan") {
-            printError("plan: \(result.plan)")
+        let options = ExecutionOptions(path: path, threadCount: threadCount)
+        var output: Tensor
+        var logSumExp: Tensor?
+        var weights: Tensor?
+        if method == .exact {
+            let result = try runEngine(flags: flagsByArgument) {
+                try scaledDotProductAttention(
+                    queries: tensors[0], keys: tensors[1], values: tensors[2],
+                    scale: scale, mask: mask, causal: causal, window: window, keyPadding: keyPadding,
+                    returning: outputs, options: options)
+            }
+            if arguments.isSet("plan") {
+                printError("plan: \(result.plan)")
+            }
+            output = result.output
+            logSumExp = result.logSumExp
+            weights = result.weights
+        } else {
+            output = try runEngine(flags: flagsByArgument) {
+                try scaledDotProductAttention(
+                    queries: tensors[0], keys: tensors[1], values: tensors[2],
+                    scale: scale, mask: mask, causal: causal, window: window, keyPadding: keyPadding,
+                    method: method, options: options)
+            }
         }
 
         // 3. Write the output in the query's layout; the log-sum-exp and the
         // weights stay head-major.
         var files = OutputFiles()
-        let output = layout == .blhd ? try result.output.permuted([0, 2, 1, 3]) : result.output
+        if layout == .blhd {
+            output = try output.permuted([0, 2, 1, 3])
+        }
         try files.add(flag: "output", path: outputPath, tensor: output)
-        if let logSumExpPath, let logSumExp = result.logSumExp {
+        if let logSumExpPath, let logSumExp {
             try files.add(flag: "lse", path: logSumExpPath, tensor: logSumExp)
         }
-        if let weightsPath, let weights = result.weights {
+        if let weightsPath, let weights {
             try files.add(flag: "weights", path: weightsPath, tensor: weights)
         }
         try files.writeAll()
+    }
+
+    /// Parses `--window L,R` into a window of `L` keys before and `R` keys
+    /// after the centre.
+    private static func slidingWindow(_ text: String?) throws -> SlidingWindow? {
+        guard let text else {
+            return nil
+        }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2, let left = Int(parts[0]), let right = Int(parts[1]), left >= 0, right >= 0 else {
+            throw UsageError("--window expects two integers of at least 0 as L,R, such as 64,0, got '\(text)'")
+        }
+        return SlidingWindow(left: left, right: right)
+    }
+
+    /// Builds the attention method from `--method` and its parameters, and
+    /// rejects a parameter that the chosen method does not take.
+    private static func attentionMethod(_ arguments: ParsedArguments) throws -> AttentionMethod {
+        let method = try arguments.choice("method", as: Method.self) ?? .exact
+        let features = try arguments.positiveInteger("features")
+        let landmarks = try arguments.positiveInteger("landmarks")
+        let seedText = try arguments.string("seed")
+        let seed = try seedText.map { text in
+            guard let seed = UInt64(text) else {
+                throw UsageError("--seed expects an integer in 0...\(UInt64.max), got '\(text)'")
+            }
+            return seed
+        }
+
+        if method != .performer, features != nil || seed != nil {
+            throw UsageError("--\(features != nil ? "features" : "seed") needs --method performer")
+        }
+        if method != .nystrom, landmarks != nil {
+            throw UsageError("--landmarks needs --method nystrom")
+        }
+        switch method {
+        case .exact:
+            return .exact
+        case .linear:
+            return .linear
+        case .performer:
+            guard let features else {
+                throw UsageError("--method performer needs --features N")
+            }
+            return .performer(features: features, seed: seed ?? 0)
+        case .nystrom:
+            guard let landmarks else {
+                throw UsageError("--method nystrom needs --landmarks N")
+            }
+            return .nystrom(landmarks: landmarks)
+        }
     }
 
     /// Returns `tensor` as a `[B, H, L, D]` view; a `blhd` file is permuted

@@ -10,6 +10,8 @@ enum SelfCommand: Subcommand {
         .required("output", "OUT.npy", "where to write the output [N, d] as float32"),
         .optional("weights", "W.npy", "where to write the attention weights [N, N]; row i holds query i's weights"),
         .optional("scale", "S", "multiplies X Xᵀ before the softmax (default 1, the unscaled textbook form)"),
+        .optional("path", "reference|materialized|tiled", "kernel to run (default: the plan chooses); --weights needs reference or materialized"),
+        .optional("threads", "N", "worker threads (default: every processor)"),
     ]
     static let discussion = """
         Output files are written completely or not at all. Exit status: 0 on \
@@ -21,6 +23,8 @@ enum SelfCommand: Subcommand {
         let outputPath = try arguments.requiredString("output")
         let weightsPath = try arguments.string("weights")
         let scale = try arguments.float("scale") ?? 1
+        let path = try arguments.choice("path", as: AttentionPath.self)
+        let threadCount = try arguments.positiveInteger("threads")
         try OutputFiles.checkDistinct([("output", outputPath), ("weights", weightsPath)])
 
         let sequence = try readTensor(flag: "input", path: inputPath)
@@ -28,8 +32,13 @@ enum SelfCommand: Subcommand {
             throw CommandFailure("--input \(inputPath): expected a rank-2 array [N, d], got shape \(sequence.shape)")
         }
 
-        let result = try runEngine(flags: ["sequence": "input", "scale": "scale"]) {
-            try selfAttention(sequence, scale: scale, returningWeights: weightsPath != nil)
+        let flags = [
+            "sequence": "input", "scale": "scale", "weights": "weights", "options.path": "path", "threadCount": "threads",
+        ]
+        let result = try runEngine(flags: flags) {
+            try selfAttention(
+                sequence, scale: scale, returningWeights: weightsPath != nil,
+                options: ExecutionOptions(path: path, threadCount: threadCount))
         }
 
         var outputs = OutputFiles()

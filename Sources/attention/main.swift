@@ -11,6 +11,9 @@ import Darwin
 let subcommands: [any Subcommand.Type] = [
     SelfCommand.self,
     SDPACommand.self,
+    MHACommand.self,
+    HeatmapCommand.self,
+    EmbedShiftCommand.self,
 ]
 
 exit(runTool(Array(CommandLine.arguments.dropFirst()), subcommands: subcommands))

@@ -23,6 +23,13 @@ struct ErrorCaseFiles {
         try write("mask-wrong.npy", [1, 2, 3, 7])
         try write("padding-float.npy", [1, 5])
         try write("rank3.npy", [2, 3, 4])
+        try write("rank1.npy", [5])
+        try write("x.npy", [3, 4])
+        try write("points.npy", [3, 2])
+        try write("heads.npy", [2, 3, 3])
+        try NPYArray(Tensor(shape: [3, 2], scalars: [0, 1, .nan, 2, 3, 4])).write(toFile: path("points-nan.npy"))
+        try NPYArray(Tensor(shape: [2, 3, 3], scalars: (0..<18).map { $0 == 10 ? .nan : 0.25 })).write(toFile: path("heads-nan.npy"))
+        try NPYArray(BoolTensor(shape: [1, 1, 3, 5], repeating: true)).write(toFile: path("mask-bool.npy"))
         try NPYArray(BoolTensor(shape: [1, 2, 3, 4], repeating: true)).write(toFile: path("bool.npy"))
         let valid = try FileAccessHelper.bytes(path("k.npy"))
         try Data(valid.prefix(valid.count - 5)).write(to: URL(fileURLWithPath: path("truncated.npy")))
@@ -63,6 +70,34 @@ func validSDPA(_ files: ErrorCaseFiles) -> [String] {
     ["sdpa", "--query", files.path("q.npy"), "--key", files.path("k.npy"), "--value", files.path("v.npy"), "--output", files.path("out.npy")]
 }
 
+/// Returns the `mha` arguments of a valid run on the MiniLM fixture block,
+/// which writes `out.npy`.
+func validMHA(_ files: ErrorCaseFiles) -> [String] {
+    let block = fixtureDirectory.appendingPathComponent("minilm_layer2_attention_block")
+    return [
+        "mha", "--weights", block.appendingPathComponent("layer2_attention.safetensors").path, "--prefix", "encoder.layer.2",
+        "--heads", "12", "--hidden", block.appendingPathComponent("hidden_states.npy").path, "--output", files.path("out.npy"),
+    ]
+}
+
+/// Returns `arguments` with the value of `flag` replaced by `value`.
+func replacing(_ flag: String, with value: String, in arguments: [String]) -> [String] {
+    guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count else {
+        return arguments
+    }
+    var result = arguments
+    result[index + 1] = value
+    return result
+}
+
+func validHeatmap(_ files: ErrorCaseFiles) -> [String] {
+    ["heatmap", "--weights", files.path("heads.npy"), "--output", files.path("out.svg")]
+}
+
+func validEmbedShift(_ files: ErrorCaseFiles) -> [String] {
+    ["embed-shift", "--input", files.path("points.npy"), "--output", files.path("out.svg")]
+}
+
 let usageErrorCases: [ErrorCase] = [
     ErrorCase(label: "no subcommand", arguments: { _ in [] }, messageFragment: "missing subcommand"),
     ErrorCase(label: "unknown subcommand", arguments: { _ in ["frobnicate"] }, messageFragment: "unknown subcommand 'frobnicate'"),
@@ -81,6 +116,32 @@ let usageErrorCases: [ErrorCase] = [
     ErrorCase(label: "flag with a value", arguments: { validSDPA($0) + ["--plan=yes"] }, messageFragment: "--plan takes no value"),
     ErrorCase(label: "same file twice", arguments: { validSDPA($0) + ["--weights", $0.path("out.npy")] }, messageFragment: "--output and --weights name the same file"),
     ErrorCase(label: "self without output", arguments: { ["self", "--input", $0.path("rank3.npy")] }, messageFragment: "missing required option --output"),
+    ErrorCase(label: "self bad path", arguments: { ["self", "--input", $0.path("x.npy"), "--output", $0.path("out.npy"), "--path", "fast"] }, messageFragment: "--path expects one of"),
+    ErrorCase(label: "self zero threads", arguments: { ["self", "--input", $0.path("x.npy"), "--output", $0.path("out.npy"), "--threads", "0"] }, messageFragment: "--threads expects a positive integer"),
+    ErrorCase(label: "bad method", arguments: { validSDPA($0) + ["--method", "window"] }, messageFragment: "--method expects one of exact, linear, performer, nystrom"),
+    ErrorCase(label: "window with one size", arguments: { validSDPA($0) + ["--window", "4"] }, messageFragment: "--window expects two integers"),
+    ErrorCase(label: "negative window", arguments: { validSDPA($0) + ["--window=-1,2"] }, messageFragment: "--window expects two integers"),
+    ErrorCase(label: "window not numbers", arguments: { validSDPA($0) + ["--window", "a,b"] }, messageFragment: "--window expects two integers"),
+    ErrorCase(label: "zero features", arguments: { validSDPA($0) + ["--method", "performer", "--features", "0"] }, messageFragment: "--features expects a positive integer"),
+    ErrorCase(label: "performer without features", arguments: { validSDPA($0) + ["--method", "performer"] }, messageFragment: "--method performer needs --features"),
+    ErrorCase(label: "features without performer", arguments: { validSDPA($0) + ["--features", "8"] }, messageFragment: "--features needs --method performer"),
+    ErrorCase(label: "seed without performer", arguments: { validSDPA($0) + ["--method", "linear", "--seed", "1"] }, messageFragment: "--seed needs --method performer"),
+    ErrorCase(label: "negative seed", arguments: { validSDPA($0) + ["--method", "performer", "--features", "4", "--seed", "-1"] }, messageFragment: "--seed expects an integer"),
+    ErrorCase(label: "nystrom without landmarks", arguments: { validSDPA($0) + ["--method", "nystrom"] }, messageFragment: "--method nystrom needs --landmarks"),
+    ErrorCase(label: "landmarks without nystrom", arguments: { validSDPA($0) + ["--landmarks", "2"] }, messageFragment: "--landmarks needs --method nystrom"),
+    ErrorCase(label: "lse with linear", arguments: { validSDPA($0) + ["--method", "linear", "--lse", $0.path("lse.npy")] }, messageFragment: "--lse needs --method exact"),
+    ErrorCase(label: "mha without prefix", arguments: { files in
+        validMHA(files).filter { $0 != "--prefix" && $0 != "encoder.layer.2" }
+    }, messageFragment: "missing required option --prefix"),
+    ErrorCase(label: "mha zero heads", arguments: { replacing("--heads", with: "0", in: validMHA($0)) }, messageFragment: "--heads expects a positive integer"),
+    ErrorCase(label: "mha bad kv-heads", arguments: { validMHA($0) + ["--kv-heads", "x"] }, messageFragment: "--kv-heads expects a positive integer"),
+    ErrorCase(label: "mha bad causal", arguments: { validMHA($0) + ["--causal", "left"] }, messageFragment: "--causal expects one of"),
+    ErrorCase(label: "mha same file twice", arguments: { validMHA($0) + ["--context", $0.path("out.npy")] }, messageFragment: "--output and --context name the same file"),
+    ErrorCase(label: "heatmap bad heads", arguments: { validHeatmap($0) + ["--heads", "0,x"] }, messageFragment: "--heads expects 'all' or head indices"),
+    ErrorCase(label: "heatmap negative batch", arguments: { validHeatmap($0) + ["--batch=-1"] }, messageFragment: "--batch expects an integer of at least 0"),
+    ErrorCase(label: "heatmap two token sources", arguments: { validHeatmap($0) + ["--tokens", "a b c", "--tokens-file", $0.path("x.npy")] }, messageFragment: "either --tokens or --tokens-file"),
+    ErrorCase(label: "heatmap without output", arguments: { Array(validHeatmap($0).prefix(3)) }, messageFragment: "missing required option --output"),
+    ErrorCase(label: "embed-shift bad scale", arguments: { validEmbedShift($0) + ["--scale", "inf"] }, messageFragment: "--scale expects a finite number"),
 ]
 
 let failureCases: [ErrorCase] = [
@@ -111,6 +172,31 @@ let failureCases: [ErrorCase] = [
     }, messageFragment: "--output"),
     ErrorCase(label: "second output unwritable", arguments: { validSDPA($0) + ["--lse", $0.path("absent/lse.npy")] }, messageFragment: "--lse"),
     ErrorCase(label: "self on rank 3", arguments: { ["self", "--input", $0.path("rank3.npy"), "--output", $0.path("out.npy")] }, messageFragment: "--input"),
+    ErrorCase(label: "self weights on tiled path", arguments: {
+        ["self", "--input", $0.path("x.npy"), "--output", $0.path("out.npy"), "--weights", $0.path("w.npy"), "--path", "tiled"]
+    }, messageFragment: "--weights"),
+    ErrorCase(label: "mask with linear", arguments: { validSDPA($0) + ["--method", "linear", "--mask", $0.path("mask-bool.npy")] }, messageFragment: "--mask: expected no mask with linear attention"),
+    ErrorCase(label: "window with performer", arguments: { validSDPA($0) + ["--method", "performer", "--features", "4", "--window", "1,1"] }, messageFragment: "--window: expected no sliding window"),
+    ErrorCase(label: "path with linear", arguments: { validSDPA($0) + ["--method", "linear", "--path", "tiled"] }, messageFragment: "--path: expected"),
+    ErrorCase(label: "scale with linear", arguments: { validSDPA($0) + ["--method", "linear", "--scale", "0.5"] }, messageFragment: "--scale: expected"),
+    ErrorCase(label: "causal with nystrom", arguments: { validSDPA($0) + ["--method", "nystrom", "--landmarks", "2", "--causal", "top-left"] }, messageFragment: "--causal: expected no causal mask"),
+    ErrorCase(label: "too many landmarks", arguments: { validSDPA($0) + ["--method", "nystrom", "--landmarks", "4"] }, messageFragment: "--landmarks: expected at most 3"),
+    ErrorCase(label: "mha unknown prefix", arguments: { replacing("--prefix", with: "encoder.layer.9", in: validMHA($0)) }, messageFragment: "--weights"),
+    ErrorCase(label: "mha missing weights file", arguments: { replacing("--weights", with: $0.path("absent.safetensors"), in: validMHA($0)) }, messageFragment: "--weights"),
+    ErrorCase(label: "mha kv-heads not a divisor", arguments: { validMHA($0) + ["--kv-heads", "5"] }, messageFragment: "--kv-heads"),
+    ErrorCase(label: "mha hidden of wrong size", arguments: { replacing("--hidden", with: $0.path("rank3.npy"), in: validMHA($0)) }, messageFragment: "--hidden"),
+    ErrorCase(label: "mha padding of wrong shape", arguments: { validMHA($0) + ["--key-padding-mask", $0.path("mask-bool.npy")] }, messageFragment: "--key-padding-mask"),
+    ErrorCase(label: "mha second output unwritable", arguments: { validMHA($0) + ["--probs", $0.path("absent/probs.npy")] }, messageFragment: "--probs"),
+    ErrorCase(label: "heatmap rank 1", arguments: { replacing("--weights", with: $0.path("rank1.npy"), in: validHeatmap($0)) }, messageFragment: "--weights"),
+    ErrorCase(label: "heatmap NaN weight", arguments: { replacing("--weights", with: $0.path("heads-nan.npy"), in: validHeatmap($0)) }, messageFragment: "--weights: expected finite"),
+    ErrorCase(label: "heatmap too many tokens", arguments: { validHeatmap($0) + ["--tokens", "a b c d"] }, messageFragment: "--tokens: expected 3 tokens"),
+    ErrorCase(label: "heatmap batch of rank 3", arguments: { validHeatmap($0) + ["--batch", "1"] }, messageFragment: "--batch"),
+    ErrorCase(label: "heatmap head out of range", arguments: { validHeatmap($0) + ["--heads", "2"] }, messageFragment: "--heads"),
+    ErrorCase(label: "heatmap missing tokens file", arguments: { validHeatmap($0) + ["--tokens-file", $0.path("absent.txt")] }, messageFragment: "--tokens-file"),
+    ErrorCase(label: "heatmap output directory missing", arguments: { replacing("--output", with: $0.path("absent/out.svg"), in: validHeatmap($0)) }, messageFragment: "--output"),
+    ErrorCase(label: "embed-shift wrong rank", arguments: { replacing("--input", with: $0.path("rank3.npy"), in: validEmbedShift($0)) }, messageFragment: "--input: expected rank 2"),
+    ErrorCase(label: "embed-shift NaN input", arguments: { replacing("--input", with: $0.path("points-nan.npy"), in: validEmbedShift($0)) }, messageFragment: "--input: expected finite"),
+    ErrorCase(label: "embed-shift token mismatch", arguments: { validEmbedShift($0) + ["--tokens", "I love"] }, messageFragment: "--tokens: expected 3 tokens"),
 ]
 
 @Test(arguments: usageErrorCases)
@@ -141,7 +227,10 @@ func checkRejected(_ errorCase: ErrorCase, status: Int32) throws {
     #expect(try files.listing() == before, "\(errorCase.label): the run left files behind")
 }
 
-@Test(arguments: [["--help"], ["self", "--help"], ["sdpa", "--help"], ["sdpa", "--query", "q.npy", "--help"]])
+@Test(arguments: [
+    ["--help"], ["self", "--help"], ["sdpa", "--help"], ["sdpa", "--query", "q.npy", "--help"],
+    ["mha", "--help"], ["heatmap", "--help"], ["embed-shift", "--help"],
+])
 func helpPrintsUsage(_ arguments: [String]) throws {
     let run = try runTool(arguments)
     #expect(run.status == 0)

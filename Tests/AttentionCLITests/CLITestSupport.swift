@@ -151,11 +151,14 @@ struct FixtureCase: Decodable, CustomStringConvertible, Sendable {
         let scale_is_default: Bool?
         let is_causal: Bool?
         let causal_alignment: String?
+        let num_heads: Int?
     }
 
     struct Input: Decodable, Sendable {
         let file: String
         let optional: Bool?
+        /// The tensor's name in the model checkpoint it came from.
+        let original_name: String?
     }
 
     struct Expected: Decodable, Sendable {
