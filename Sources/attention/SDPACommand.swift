@@ -14,7 +14,8 @@ enum SDPACommand: Subcommand {
 
     /// The values of `--method`: exact attention or an approximation.
     enum Method: String, CaseIterable {
-        case exact, linear, performer, nystrom
+        /// `window` is exact attention restricted to the `--window` keys.
+        case exact, window, linear, performer, nystrom
     }
 
     static let name = "sdpa"
@@ -32,7 +33,7 @@ enum SDPACommand: Subcommand {
         .optional("lse", "LSE.npy", "where to write the log-sum-exp of each query row [B, Hq, Lq]"),
         .optional("weights", "W.npy", "where to write the attention weights [B, Hq, Lq, Lk]"),
         .optional("window", "L,R", "sliding window: query i sees the L keys before and the R keys after key i + Lk - Lq (exact method only)"),
-        .optional("method", "exact|linear|performer|nystrom", "exact attention (default) or an approximation whose cost grows linearly with the length"),
+        .optional("method", "exact|window|linear|performer|nystrom", "exact attention (default), exact attention inside --window, or an approximation whose cost grows linearly with the length"),
         .optional("features", "N", "random features of --method performer"),
         .optional("seed", "S", "seed of the random features of --method performer, an integer in 0...2^64-1 (default 0)"),
         .optional("landmarks", "N", "landmarks of --method nystrom, at most Lq and the fewest real keys of a batch item"),
@@ -188,8 +189,11 @@ enum SDPACommand: Subcommand {
         if method != .nystrom, landmarks != nil {
             throw UsageError("--landmarks needs --method nystrom")
         }
+        if method == .window, try arguments.string("window") == nil {
+            throw UsageError("--method window needs --window L,R")
+        }
         switch method {
-        case .exact:
+        case .exact, .window:
             return .exact
         case .linear:
             return .linear

@@ -46,22 +46,7 @@ struct VariantProblem {
     }
 }
 
-/// A small seeded generator, so each problem is reproducible from its seed.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// Returns a value in [0, 1) with 24 random bits.
     mutating func nextUniform() -> Float {
         Float(next() >> 40) / Float(1 << 24)
@@ -104,16 +89,21 @@ func sdpaWindowMatchesMask(_ window: WindowCase, path: String) throws {
 
     let windowRun = try runTool(problem.arguments(output: "window.npy") + ["--path", path, "--window", "\(window.left),\(window.right)"])
     let maskRun = try runTool(problem.arguments(output: "mask-out.npy") + ["--path", path, "--mask", problem.path("mask.npy")])
+    let methodRun = try runTool(
+        problem.arguments(output: "method.npy") + ["--path", path, "--method", "window", "--window", "\(window.left),\(window.right)"])
 
     #expect(windowRun.status == 0, "stderr: \(windowRun.standardError)")
     #expect(maskRun.status == 0, "stderr: \(maskRun.standardError)")
-    guard windowRun.status == 0, maskRun.status == 0 else { return }
+    #expect(methodRun.status == 0, "stderr: \(methodRun.standardError)")
+    guard windowRun.status == 0, maskRun.status == 0, methodRun.status == 0 else { return }
+    let methodOutput = try NPYArray(contentsOfFile: problem.path("method.npy")).tensor().scalars
     let windowed = try NPYArray(contentsOfFile: problem.path("window.npy")).tensor().scalars
     let masked = try NPYArray(contentsOfFile: problem.path("mask-out.npy")).tensor().scalars
     // The two runs differ only in the order of a softmax over at most Lk
     // keys, so they agree to a few float32 roundings per key.
     let bound = 4 * Double(Float.ulpOfOne) * Double(window.keyLength)
     expectClose(windowed, masked, tolerance: Tolerance(absolute: bound, relative: bound), label: "\(window) on \(path)")
+    #expect(methodOutput == windowed, "--method window is exact attention inside --window")
 }
 
 @Test func sdpaLinearMatchesItsFormula() throws {
