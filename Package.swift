@@ -20,11 +20,16 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
 
+        // Element-wise softmax kernels (the vectorized exp) in C, because
+        // Swift's default x86-64 target has no AVX: the C file compiles an
+        // AVX-512 body with a target attribute and picks it at run time.
+        .target(name: "CAttentionKernels"),
+
         // MARK: - Libraries
 
         .target(
             name: "Attention",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS", "CAttentionKernels"]
         ),
         .target(
             name: "AttentionIO",

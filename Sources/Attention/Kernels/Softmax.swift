@@ -1,5 +1,3 @@
-import Foundation
-
 /// Row operations of the softmax, shared by the BLAS kernels.
 enum Softmax {
     /// The largest score of a row, `-infinity` for an empty or fully masked
@@ -7,21 +5,18 @@ enum Softmax {
     /// NaN in `exponentiate`, as in a textbook softmax.
     @inline(__always)
     static func maximum(_ scores: UnsafePointer<Float>, count: Int) -> Float {
-        var result = -Float.infinity
-        for c in 0..<count where scores[c] > result {
-            result = scores[c]
-        }
-        return result
+        Exponential.scaledMaximum(scores, count: count, scale: 1)
     }
 
     /// Replaces each score `s` with `exp(s - maximum)` and returns their sum.
     ///
-    /// Masked scores (`-infinity`) become exact zeros.
+    /// Masked scores (`-infinity`) and results below the smallest normal
+    /// float become exact zeros.
     ///
     /// - Precondition: `maximum` is finite or `+infinity`; callers skip rows
     ///   whose maximum is `-infinity`.
     @inline(__always)
     static func exponentiate(_ scores: UnsafeMutablePointer<Float>, count: Int, maximum: Float) -> Float {
-        Exponential.exponentiateShifted(scores, count: count, shift: maximum)
+        Exponential.exponentiateScaled(scores, count: count, scale: 1, shift: maximum)
     }
 }

@@ -1,6 +1,6 @@
 // Shape legend:
 //   query [B, Hq, Lq, Dk], key [B, Hkv, Lk, Dk], value [B, Hkv, Lk, Dv]
-//   per work item (batch, head, query block):
+//   per work item (batch, head, query block, key part):
 //     scores tile  [rowsInBlock, keysInBlock]
 //     accumulator  [rowsInBlock, Dv]
 //     runningMax, runningSum  [rowsInBlock]
@@ -8,30 +8,21 @@
 import Foundation
 
 /// The tiled path: each work item is one block of query rows of one
-/// (batch, head); it streams over blocks of keys with an online softmax, so
-/// memory is O(block size) instead of O(Lq · Lk).
+/// (batch, head) and one part of its keys; it streams over blocks of keys with
+/// an online softmax, so memory is O(block size) instead of O(Lq · Lk).
 enum TiledKernel {
     static let isAvailable = true
 
-    /// The default query rows per tile.
-    static let defaultQueryBlockSize = 256
-    /// The default keys per tile.
-    static let defaultKeyBlockSize = 256
-
     static func plan(for problem: AttentionProblem, options: ExecutionOptions, threadCount: Int, reason: String) throws -> AttentionPlan {
-        let queryBlockSize = options.queryBlockSize ?? defaultQueryBlockSize
-        let keyBlockSize = options.keyBlockSize ?? defaultKeyBlockSize
-        let layout = ScratchLayout(problem: problem, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize)
-        let workers = Swift.max(1, Swift.min(threadCount, workItemCount(problem, queryBlockSize: queryBlockSize)))
+        let blocking = TiledBlocking(problem: problem, options: options)
+        let layout = ScratchLayout(problem: problem, blocking: blocking)
+        let workers = Swift.max(1, Swift.min(threadCount, blocking.workItemCount(problem)))
+        let partialBytes = PartialResults.floatCount(problem, blocking: blocking) * MemoryLayout<Float>.stride
         return AttentionPlan(
             path: .tiled, reason: reason, threadCount: threadCount,
-            queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize,
-            keySplitCount: 1, scratchBytes: layout.count * workers * MemoryLayout<Float>.stride)
-    }
-
-    static func workItemCount(_ problem: AttentionProblem, queryBlockSize: Int) -> Int {
-        let blocks = (problem.queryLength + queryBlockSize - 1) / queryBlockSize
-        return problem.batchSize * problem.queryHeads * blocks
+            queryBlockSize: blocking.queryBlockSize, keyBlockSize: blocking.keyBlockSize,
+            keySplitCount: blocking.keySplitCount,
+            scratchBytes: layout.count * workers * MemoryLayout<Float>.stride + partialBytes)
     }
 
     /// Offsets of each worker's scratch arrays, in floats.
@@ -43,9 +34,9 @@ enum TiledKernel {
         let packedKeys: Int
         let count: Int
 
-        init(problem: AttentionProblem, queryBlockSize: Int, keyBlockSize: Int) {
-            let rows = Swift.min(queryBlockSize, Swift.max(problem.queryLength, 1))
-            let keys = Swift.min(keyBlockSize, Swift.max(problem.keyLength, 1))
+        init(problem: AttentionProblem, blocking: TiledBlocking) {
+            let rows = Swift.min(blocking.queryBlockSize, Swift.max(problem.queryLength, 1))
+            let keys = Swift.min(blocking.keyBlockSize, Swift.max(problem.keyLength, 1))
             scores = 0
             accumulator = scores + rows * keys
             runningMax = accumulator + rows * problem.valueDimension
@@ -56,41 +47,87 @@ enum TiledKernel {
         }
     }
 
-    static func run(_ problem: AttentionProblem, plan: AttentionPlan) throws {
-        let queryBlockSize = plan.queryBlockSize
-        let keyBlockSize = plan.keyBlockSize
-        let items = workItemCount(problem, queryBlockSize: queryBlockSize)
-        if items == 0 { return }
-        let layout = ScratchLayout(problem: problem, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize)
-        let workers = Swift.min(plan.threadCount, items)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * layout.count))
-        defer { scratch.deallocate() }
-        let blocksPerHead = (problem.queryLength + queryBlockSize - 1) / queryBlockSize
+    /// One work item's place in the problem.
+    struct WorkItem {
+        let batch: Int
+        let head: Int
+        let queryBlock: Int
+        let part: Int
 
-        try parallelForThrowing(count: items, threadCount: workers) { worker, item in
-            let block = item % blocksPerHead
-            let head = (item / blocksPerHead) % problem.queryHeads
-            let batch = item / (blocksPerHead * problem.queryHeads)
-            let firstRow = block * queryBlockSize
-            try runBlock(
-                problem, batch: batch, head: head, firstRow: firstRow,
-                rowsInBlock: Swift.min(queryBlockSize, problem.queryLength - firstRow),
-                keyBlockSize: keyBlockSize, layout: layout, scratch: scratch + worker * layout.count)
+        init(index: Int, problem: AttentionProblem, blocking: TiledBlocking) {
+            var rest = index
+            part = rest % blocking.keySplitCount
+            rest /= blocking.keySplitCount
+            let blocks = blocking.queryBlockCount(problem)
+            queryBlock = rest % blocks
+            rest /= blocks
+            head = rest % problem.queryHeads
+            batch = rest / problem.queryHeads
         }
     }
 
-    private static func runBlock(
+    /// The online-softmax state of one block of query rows: the unnormalized
+    /// weighted sum of values and, per row, the running maximum and sum.
+    struct SoftmaxState {
+        let accumulator: UnsafeMutablePointer<Float>
+        let runningMax: UnsafeMutablePointer<Float>
+        let runningSum: UnsafeMutablePointer<Float>
+    }
+
+    static func run(_ problem: AttentionProblem, plan: AttentionPlan) throws {
+        let blocking = TiledBlocking(
+            queryBlockSize: plan.queryBlockSize, keyBlockSize: plan.keyBlockSize, keySplitCount: plan.keySplitCount)
+        let items = blocking.workItemCount(problem)
+        if items == 0 || problem.valueDimension == 0 && problem.logSumExp == nil { return }
+        let layout = ScratchLayout(problem: problem, blocking: blocking)
+        let workers = Swift.min(plan.threadCount, items)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * layout.count))
+        defer { scratch.deallocate() }
+        let partials = blocking.keySplitCount > 1 ? PartialResults(problem, blocking: blocking) : nil
+        defer { partials?.deallocate() }
+
+        // 1. Every (batch, head, query block, key part) streams over its keys.
+        try parallelForThrowing(count: items, threadCount: workers) { worker, index in
+            let item = WorkItem(index: index, problem: problem, blocking: blocking)
+            let firstRow = item.queryBlock * blocking.queryBlockSize
+            let rowsInBlock = Swift.min(blocking.queryBlockSize, problem.queryLength - firstRow)
+            let workerScratch = scratch + worker * layout.count
+            let state = partials?.state(ofItem: index, rows: rowsInBlock) ?? SoftmaxState(
+                accumulator: workerScratch + layout.accumulator,
+                runningMax: workerScratch + layout.runningMax,
+                runningSum: workerScratch + layout.runningSum)
+            let selected = problem.keySelections[item.batch].count
+            try streamKeys(
+                problem, batch: item.batch, head: item.head, firstRow: firstRow, rowsInBlock: rowsInBlock,
+                keys: blocking.keyRange(part: item.part, selectedCount: selected), keyBlockSize: blocking.keyBlockSize,
+                state: state, scores: workerScratch + layout.scores, packedKeys: workerScratch + layout.packedKeys)
+            if partials == nil {
+                writeOutput(problem, batch: item.batch, head: item.head, firstRow: firstRow, rowsInBlock: rowsInBlock, state: state)
+            }
+        }
+
+        // 2. Split keys: merge the parts of each (batch, head, query block).
+        if let partials {
+            partials.merge(threadCount: workers)
+        }
+    }
+
+    /// Streams the selected keys `keys` past one block of query rows and
+    /// leaves the unnormalized result in `state`.
+    ///
+    /// When no key is visible to a row, its running maximum stays `-infinity`,
+    /// its sum 0 and its accumulator row is not meaningful.
+    static func streamKeys(
         _ problem: AttentionProblem, batch: Int, head: Int, firstRow: Int, rowsInBlock: Int,
-        keyBlockSize: Int, layout: ScratchLayout, scratch: UnsafeMutablePointer<Float>
+        keys: Range<Int>, keyBlockSize: Int, state: SoftmaxState,
+        scores: UnsafeMutablePointer<Float>, packedKeys: UnsafeMutablePointer<Float>
     ) throws {
         let dv = problem.valueDimension
         let selection = problem.keySelections[batch]
         let kvHead = problem.keyValueHead(forQueryHead: head)
-        let scores = scratch + layout.scores
-        let accumulator = scratch + layout.accumulator
-        let runningMax = scratch + layout.runningMax
-        let runningSum = scratch + layout.runningSum
-        accumulator.update(repeating: 0, count: rowsInBlock * dv)
+        let accumulator = state.accumulator
+        let runningMax = state.runningMax
+        let runningSum = state.runningSum
         runningMax.update(repeating: -.infinity, count: rowsInBlock)
         runningSum.update(repeating: 0, count: rowsInBlock)
 
@@ -101,13 +138,21 @@ enum TiledKernel {
         let (keyMatrix, valueMatrix) = problem.keyValueMatrices(batch: batch, kvHead: kvHead)
         let accumulatorMatrix = MutableMatrixOperand(base: accumulator, rows: rowsInBlock, columns: dv, rowStride: dv, columnStride: 1)
 
-        var firstKey = 0
-        while firstKey < selection.count {
+        // Without element masks or gathered keys, the only mask is causal, and
+        // it hides a suffix of each row; scaling then fuses into the exp.
+        var onlyCausal = !problem.hasElementMask
+        if case .gathered = selection { onlyCausal = false }
+        let scale = problem.scale
+
+        var firstKey = keys.lowerBound
+        var accumulatorIsWritten = false
+        while firstKey < keys.upperBound {
+            let configuredKeys = Swift.min(keyBlockSize, keys.upperBound - firstKey)
             // Keys past the causal limit of the block's last row are hidden
             // from every row, here and in all later key blocks.
             let keysInBlock = problem.causallyVisibleKeyCount(
                 firstRow: firstRow, rowCount: rowsInBlock, selection: selection,
-                firstKey: firstKey, keyCount: Swift.min(keyBlockSize, selection.count - firstKey))
+                firstKey: firstKey, keyCount: configuredKeys)
             if keysInBlock == 0 { break }
 
             var keyTile: MatrixOperand
@@ -119,65 +164,97 @@ enum TiledKernel {
             case .gathered(let positions):
                 (keyTile, valueTile) = problem.gatherKeyValues(
                     keyMatrix: keyMatrix, valueMatrix: valueMatrix,
-                    positions: Array(positions[firstKey..<(firstKey + keysInBlock)]), into: scratch + layout.packedKeys)
+                    positions: Array(positions[firstKey..<(firstKey + keysInBlock)]), into: packedKeys)
             }
 
-            // 1. Raw scores of the tile by sgemm.
+            // 1. Raw scores q · k of the tile by sgemm.
             let scoreMatrix = MutableMatrixOperand(
                 base: scores, rows: rowsInBlock, columns: keysInBlock, rowStride: keysInBlock, columnStride: 1)
             try BLAS.gemm(queryMatrix, keyTile.transposed, into: scoreMatrix)
 
-            // 2. Scale and masks: hidden keys become -infinity.
-            problem.scaleAndMask(
-                tile: scores, tileStride: keysInBlock, batch: batch, head: head,
-                firstRow: firstRow, rowCount: rowsInBlock,
-                selection: selection, firstKey: firstKey, keyCount: keysInBlock)
+            // 2. Scale and masks. With element masks, hidden keys become
+            //    -infinity here; with at most a causal mask, scaling happens in
+            //    the exp of step 3.
+            if !onlyCausal {
+                problem.scaleAndMask(
+                    tile: scores, tileStride: keysInBlock, batch: batch, head: head,
+                    firstRow: firstRow, rowCount: rowsInBlock,
+                    selection: selection, firstKey: firstKey, keyCount: keysInBlock)
+            }
 
             // 3. Online softmax update, row by row. Invariant after the step:
             //    runningMax is the maximum visible score so far, runningSum is
             //    the sum of exp(score - runningMax) over visible keys so far,
-            //    and the accumulator holds the matching weighted sum of values.
+            //    and the tile row holds exp(score - runningMax), exactly 0 at
+            //    hidden keys, ready to be added to the rescaled accumulator.
             for r in 0..<rowsInBlock {
                 let rowScores = scores + r * keysInBlock
-                let tileMax = Softmax.maximum(rowScores, count: keysInBlock)
+                let visibleCount: Int
+                let rowScale: Float
+                if onlyCausal {
+                    let limit = problem.causalLimit(forQuery: firstRow + r)
+                    visibleCount = limit == Int.max ? keysInBlock : Swift.max(0, Swift.min(keysInBlock, limit - firstKey + 1))
+                    rowScale = scale
+                } else {
+                    visibleCount = keysInBlock
+                    rowScale = 1
+                }
+
+                let tileMax = Exponential.scaledMaximum(rowScores, count: visibleCount, scale: rowScale)
                 let newMax = Swift.max(runningMax[r], tileMax)
                 if newMax == -.infinity {
                     // Nothing visible yet: the probabilities are exact zeros.
                     rowScores.update(repeating: 0, count: keysInBlock)
                     continue
                 }
-                let correction = runningMax[r] == -.infinity ? 0 : expf(runningMax[r] - newMax)
-                let tileSum = Softmax.exponentiate(rowScores, count: keysInBlock, maximum: newMax)
+                let correction = runningMax[r] == -.infinity ? 0 : Exponential.scalar(runningMax[r] - newMax)
+                let tileSum = Exponential.exponentiateScaled(rowScores, count: visibleCount, scale: rowScale, shift: newMax)
+                if visibleCount < keysInBlock {
+                    (rowScores + visibleCount).update(repeating: 0, count: keysInBlock - visibleCount)
+                }
                 runningSum[r] = runningSum[r] * correction + tileSum
-                if correction != 1 {
+                if accumulatorIsWritten && correction != 1 {
                     let accumulatorRow = accumulator + r * dv
                     for d in 0..<dv { accumulatorRow[d] *= correction }
                 }
                 runningMax[r] = newMax
             }
 
-            // 4. Weighted sum of the tile's values, added to the accumulator.
-            try BLAS.gemm(scoreMatrix.readOnly, valueTile, into: accumulatorMatrix, beta: 1)
+            // 4. Weighted sum of the tile's values, added to the accumulator;
+            //    the first tile overwrites it, which saves a zero fill.
+            try BLAS.gemm(scoreMatrix.readOnly, valueTile, into: accumulatorMatrix, beta: accumulatorIsWritten ? 1 : 0)
+            accumulatorIsWritten = true
 
             firstKey += keysInBlock
-            if keysInBlock < Swift.min(keyBlockSize, selection.count - (firstKey - keysInBlock)) { break }
+            if keysInBlock < configuredKeys { break }
         }
+        if !accumulatorIsWritten {
+            accumulator.update(repeating: 0, count: rowsInBlock * dv)
+        }
+    }
 
-        // 5. Normalize. A row without a visible key is zero, with log-sum-exp
-        //    -infinity.
+    /// Normalizes a finished block into the output and writes its
+    /// log-sum-exp. A row without a visible key is zero, with log-sum-exp
+    /// -infinity.
+    static func writeOutput(
+        _ problem: AttentionProblem, batch: Int, head: Int, firstRow: Int, rowsInBlock: Int, state: SoftmaxState
+    ) {
+        let dv = problem.valueDimension
         let output = problem.output.pointer(batch, head)
         for r in 0..<rowsInBlock {
             let outputRow = output.base + (firstRow + r) * output.rowStride
-            let sum = runningSum[r]
+            let sum = state.runningSum[r]
             let reciprocal: Float = sum == 0 ? 0 : 1 / sum
-            let accumulatorRow = accumulator + r * dv
-            for d in 0..<dv {
-                outputRow[d * output.columnStride] = sum == 0 ? 0 : accumulatorRow[d] * reciprocal
+            let accumulatorRow = state.accumulator + r * dv
+            if output.columnStride == 1 {
+                for d in 0..<dv { outputRow[d] = sum == 0 ? 0 : accumulatorRow[d] * reciprocal }
+            } else {
+                for d in 0..<dv { outputRow[d * output.columnStride] = sum == 0 ? 0 : accumulatorRow[d] * reciprocal }
             }
             if let logSumExp = problem.logSumExp {
                 logSumExp.storage.baseAddress[logSumExp.offset + batch * logSumExp.strides[0]
                     + head * logSumExp.strides[1] + (firstRow + r) * logSumExp.strides[2]] =
-                    sum == 0 ? -.infinity : runningMax[r] + log(sum)
+                    sum == 0 ? -.infinity : state.runningMax[r] + log(sum)
             }
         }
     }

@@ -1,0 +1,198 @@
+// exp(x) for the softmax, in an AVX-512F body and a portable scalar body.
+//
+// Method: n = round(x / ln 2), r = x - n ln 2 in two steps (Cody-Waite:
+// ln 2 split into a high part with 9 significant bits, so n * high is exact,
+// and a low correction), exp(r) for |r| <= ln(2)/2 by its Taylor polynomial
+// of degree 7 in Horner form (truncation error below 1e-8 relative), then
+// exp(x) = 2^n * exp(r). Results below FLT_MIN are flushed to exactly 0 so
+// that no subnormal probability reaches sgemm, where subnormal operands run
+// several times slower.
+//
+// Swift's default x86-64 target has no AVX, so this file compiles the AVX-512
+// body with a target attribute and selects it at run time with
+// __builtin_cpu_supports; the build flags stay generic.
+
+#include "CAttentionKernels.h"
+
+#include <float.h>
+#include <math.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define ATTENTION_HAS_AVX512_BODY 1
+#include <immintrin.h>
+#else
+#define ATTENTION_HAS_AVX512_BODY 0
+#endif
+
+static const float kLog2E = 1.44269504088896341f;
+static const float kLn2High = 0.693359375f;
+static const float kLn2Low = -2.12194440e-4f;
+// Inputs are clamped to this range before the reduction; outside it the
+// result is already 0 or +inf, which the clamped value still produces.
+static const float kClampLow = -104.0f;
+static const float kClampHigh = 89.0f;
+static const float kInverseFactorial[8] = {
+    1.0f, 1.0f, 1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040,
+};
+
+static int forcePortable = 0;
+
+void attention_kernels_force_portable(int force) { forcePortable = force; }
+
+#if ATTENTION_HAS_AVX512_BODY
+static int useAVX512(void) {
+    return !forcePortable && __builtin_cpu_supports("avx512f");
+}
+#else
+static int useAVX512(void) { return 0; }
+#endif
+
+int attention_kernels_variant(void) { return useAVX512(); }
+
+// MARK: - Portable body
+
+static inline float expPortable(float x) {
+    if (isnan(x)) return x;
+    float clamped = fminf(fmaxf(x, kClampLow), kClampHigh);
+    float n = nearbyintf(clamped * kLog2E);
+    float r = fmaf(n, -kLn2High, clamped);
+    r = fmaf(n, -kLn2Low, r);
+    float p = kInverseFactorial[7];
+    for (int k = 6; k >= 0; k--) p = fmaf(p, r, kInverseFactorial[k]);
+    float result = ldexpf(p, (int)n);
+    return result < FLT_MIN ? 0.0f : result;
+}
+
+static void expArrayPortable(const float *input, float *output, ptrdiff_t count) {
+    for (ptrdiff_t i = 0; i < count; i++) output[i] = expPortable(input[i]);
+}
+
+static float scaledMaximumPortable(const float *values, ptrdiff_t count, float scale) {
+    float maximum = -INFINITY;
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float product = scale * values[i];
+        if (product > maximum) maximum = product;
+    }
+    return maximum;
+}
+
+static float expScaledSumPortable(float *values, ptrdiff_t count, float scale, float shift) {
+    float sum = 0;
+    for (ptrdiff_t i = 0; i < count; i++) {
+        float result = expPortable(fmaf(scale, values[i], -shift));
+        values[i] = result;
+        sum += result;
+    }
+    return sum;
+}
+
+// MARK: - AVX-512 body
+
+#if ATTENTION_HAS_AVX512_BODY
+#define AVX512 __attribute__((target("avx512f")))
+
+static inline AVX512 __m512 exp16(__m512 x) {
+    __mmask16 isNaN = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(kClampLow)), _mm512_set1_ps(kClampHigh));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(kLog2E)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2High), clamped);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Low), r);
+    __m512 p = _mm512_set1_ps(kInverseFactorial[7]);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[6]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[5]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[4]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[3]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[2]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[1]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[0]));
+    // scalef computes p * 2^n with correct overflow to +inf.
+    __m512 result = _mm512_scalef_ps(p, n);
+    __mmask16 belowNormal = _mm512_cmp_ps_mask(result, _mm512_set1_ps(FLT_MIN), _CMP_LT_OQ);
+    result = _mm512_mask_mov_ps(result, belowNormal, _mm512_setzero_ps());
+    return _mm512_mask_mov_ps(result, isNaN, x);
+}
+
+static inline AVX512 __mmask16 tailMask(ptrdiff_t remaining) {
+    return (__mmask16)((1u << remaining) - 1u);
+}
+
+static AVX512 void expArrayAVX512(const float *input, float *output, ptrdiff_t count) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        _mm512_storeu_ps(output + i, exp16(_mm512_loadu_ps(input + i)));
+    }
+    if (i < count) {
+        __mmask16 mask = tailMask(count - i);
+        _mm512_mask_storeu_ps(output + i, mask, exp16(_mm512_maskz_loadu_ps(mask, input + i)));
+    }
+}
+
+static AVX512 float scaledMaximumAVX512(const float *values, ptrdiff_t count, float scale) {
+    __m512 scaleVector = _mm512_set1_ps(scale);
+    __m512 maximum = _mm512_set1_ps(-INFINITY);
+    ptrdiff_t i = 0;
+    // max(product, maximum) returns its second operand when the product is
+    // NaN, so NaN products are skipped.
+    for (; i + 16 <= count; i += 16) {
+        __m512 product = _mm512_mul_ps(_mm512_loadu_ps(values + i), scaleVector);
+        maximum = _mm512_max_ps(product, maximum);
+    }
+    if (i < count) {
+        __mmask16 mask = tailMask(count - i);
+        __m512 product = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, values + i), scaleVector);
+        maximum = _mm512_mask_max_ps(maximum, mask, product, maximum);
+    }
+    return _mm512_reduce_max_ps(maximum);
+}
+
+static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float scale, float shift) {
+    __m512 scaleVector = _mm512_set1_ps(scale);
+    __m512 shiftVector = _mm512_set1_ps(shift);
+    __m512 sum0 = _mm512_setzero_ps();
+    __m512 sum1 = _mm512_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m512 e0 = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(values + i), scaleVector, shiftVector));
+        __m512 e1 = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(values + i + 16), scaleVector, shiftVector));
+        _mm512_storeu_ps(values + i, e0);
+        _mm512_storeu_ps(values + i + 16, e1);
+        sum0 = _mm512_add_ps(sum0, e0);
+        sum1 = _mm512_add_ps(sum1, e1);
+    }
+    for (; i < count; i += 16) {
+        ptrdiff_t remaining = count - i;
+        __mmask16 mask = remaining >= 16 ? (__mmask16)0xFFFF : tailMask(remaining);
+        __m512 e = exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(mask, values + i), scaleVector, shiftVector));
+        _mm512_mask_storeu_ps(values + i, mask, e);
+        sum0 = _mm512_mask_add_ps(sum0, mask, sum0, e);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
+}
+#endif
+
+// MARK: - Dispatch
+
+void attention_exp(const float *input, float *output, ptrdiff_t count) {
+#if ATTENTION_HAS_AVX512_BODY
+    if (useAVX512()) {
+        expArrayAVX512(input, output, count);
+        return;
+    }
+#endif
+    expArrayPortable(input, output, count);
+}
+
+float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale) {
+#if ATTENTION_HAS_AVX512_BODY
+    if (useAVX512()) return scaledMaximumAVX512(values, count, scale);
+#endif
+    return scaledMaximumPortable(values, count, scale);
+}
+
+float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift) {
+#if ATTENTION_HAS_AVX512_BODY
+    if (useAVX512()) return expScaledSumAVX512(values, count, scale, shift);
+#endif
+    return expScaledSumPortable(values, count, scale, shift);
+}
