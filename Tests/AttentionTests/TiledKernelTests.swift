@@ -88,10 +88,12 @@ struct TiledShape: CustomTestStringConvertible, Sendable {
     }
 }
 
-/// Runs one setup on the reference path and on the tiled path with the given
-/// blocks, returning (tiled output, reference output, tiled lse, reference lse).
+/// Runs one setup on the tiled path with the given blocks and threads, and on
+/// the reference path unless `includeReference` is false (then the tiled
+/// result is returned twice).
 func runTiledAgainstReference(
-    _ shape: TiledShape, _ setup: MaskSetup, queryBlockSize: Int?, keyBlockSize: Int?, seed: UInt64 = 1
+    _ shape: TiledShape, _ setup: MaskSetup, queryBlockSize: Int?, keyBlockSize: Int?,
+    threads: Int = 2, includeReference: Bool = true, seed: UInt64 = 1
 ) throws -> (tiled: AttentionResult, reference: AttentionResult) {
     let make = shape.interleaved ? TiledTestSupport.interleavedTensor : TiledTestSupport.tensor
     let q = try make([shape.batch, shape.queryHeads, shape.queryLength, shape.keyDimension], seed)
@@ -144,8 +146,8 @@ func runTiledAgainstReference(
             queries: q, keys: k, values: v, mask: mask, causal: causal, keyPadding: padding,
             returning: .logSumExp, options: options)
     }
-    let tiled = try run(ExecutionOptions(path: .tiled, threadCount: 2, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize))
-    let reference = try run(ExecutionOptions(path: .reference, threadCount: 1))
+    let tiled = try run(ExecutionOptions(path: .tiled, threadCount: threads, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize))
+    let reference = includeReference ? try run(ExecutionOptions(path: .reference, threadCount: 1)) : tiled
     return (tiled, reference)
 }
 

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import Attention
+
+/// The error of `Exponential.exp` in units in the last place of the float
+/// nearest the exact result, over inputs sampled through every binade.
+struct ExponentialTests {
+    /// The bodies to check: the one dispatch picks, and the portable one.
+    enum Body: String, CaseIterable, CustomTestStringConvertible {
+        case dispatched, portable
+        var testDescription: String { rawValue }
+    }
+
+    static func evaluate(_ inputs: [Float], body: Body) -> [Float] {
+        var outputs = [Float](repeating: .nan, count: inputs.count)
+        let run = {
+            inputs.withUnsafeBufferPointer { input in
+                outputs.withUnsafeMutableBufferPointer { output in
+                    Exponential.exp(input.baseAddress!, into: output.baseAddress!, count: inputs.count)
+                }
+            }
+        }
+        switch body {
+        case .dispatched: run()
+        case .portable: Exponential.withPortableBody(run)
+        }
+        return outputs
+    }
+
+    /// Error in ulp of `actual` against the exact `expected`, or `nil` when
+    /// the result lies where the contract asks for 0 or +infinity instead.
+    static func ulpError(_ actual: Float, expected: Double) -> Double {
+        let nearest = Float(expected)
+        return abs(Double(actual) - expected) / Double(nearest.ulp)
+    }
+
+    @Test("exp accuracy over all binades", arguments: Body.allCases)
+    func accuracy(body: Body) {
+        // Every 251st bit pattern from -104 to +89 covers each binade with
+        // thousands of inputs, the special boundaries included below.
+        var inputs: [Float] = []
+        var bits = Float(-104).bitPattern
+        while bits > 0x8000_0000 {
+            inputs.append(Float(bitPattern: bits))
+            bits -= 251
+        }
+        bits = 0
+        while Float(bitPattern: bits) < 89 {
+            inputs.append(Float(bitPattern: bits))
+            bits += 251
+        }
+        let smallestNormalInput = Float(log(Double(Float.leastNormalMagnitude)))
+        let largestFiniteInput = Float(log(Double(Float.greatestFiniteMagnitude)))
+        for boundary in [smallestNormalInput, largestFiniteInput, 0, -0.0, 1, -1] {
+            inputs += [boundary.nextDown, boundary, boundary.nextUp]
+        }
+
+        let outputs = Self.evaluate(inputs, body: body)
+        var maximumUlp = 0.0
+        var worstInput: Float = 0
+        var wrongSpecials: [String] = []
+        for (x, y) in zip(inputs, outputs) {
+            let exact = Foundation.exp(Double(x))
+            if exact < Double(Float.leastNormalMagnitude) {
+                // Below the smallest normal float the contract is exact 0.
+                if y != 0 { wrongSpecials.append("exp(\(x)) = \(y), expected 0") }
+                continue
+            }
+            if exact > Double(Float.greatestFiniteMagnitude) {
+                if y != .infinity { wrongSpecials.append("exp(\(x)) = \(y), expected +inf") }
+                continue
+            }
+            if y == 0 && exact < Double(Float.leastNormalMagnitude) * (1 + 4 * Double(Float.ulpOfOne)) {
+                // Within rounding of the threshold, a flush is allowed.
+                continue
+            }
+            let error = Self.ulpError(y, expected: exact)
+            if !(error <= maximumUlp) {
+                maximumUlp = error
+                worstInput = x
+            }
+        }
+        #expect(wrongSpecials.isEmpty, "\(wrongSpecials.prefix(5))")
+        #expect(maximumUlp <= 2, "max error \(maximumUlp) ulp at x = \(worstInput) over \(inputs.count) inputs")
+    }
+
+    @Test("exp special values", arguments: Body.allCases)
+    func specialValues(body: Body) {
+        let inputs: [Float] = [-.infinity, .infinity, .nan, 0, -0.0, -1000, 1000, -88, -87.5, 88.8]
+        let outputs = Self.evaluate(inputs, body: body)
+        #expect(outputs[0] == 0 && outputs[0].sign == .plus)
+        #expect(outputs[1] == .infinity)
+        #expect(outputs[2].isNaN)
+        #expect(outputs[3] == 1)
+        #expect(outputs[4] == 1)
+        #expect(outputs[5] == 0)
+        #expect(outputs[6] == .infinity)
+        // exp(-88) and exp(-87.5) are below the smallest normal float.
+        #expect(outputs[7] == 0)
+        #expect(outputs[8] == 0)
+        #expect(outputs[9] == .infinity)
+    }
+
+    /// Lengths around the 16-wide vector and its tails.
+    @Test("shifted sum over tails", arguments: [0, 1, 15, 16, 17, 31, 32, 33, 100])
+    func shiftedSum(count: Int) {
+        let values = (0..<count).map { Float($0 % 11) * 0.37 - 2 }
+        var scores = values
+        let maximum = scores.withUnsafeBufferPointer {
+            Exponential.scaledMaximum($0.baseAddress!, count: count, scale: -0.5)
+        }
+        let expectedMaximum = values.map { -0.5 * $0 }.max() ?? -.infinity
+        #expect(maximum == expectedMaximum)
+
+        let sum = scores.withUnsafeMutableBufferPointer {
+            Exponential.exponentiateScaled($0.baseAddress!, count: count, scale: -0.5, shift: maximum)
+        }
+        var expectedSum = 0.0
+        for (index, x) in values.enumerated() {
+            let exact = Foundation.exp(Double(-0.5 * x) - Double(maximum))
+            expectedSum += exact
+            #expect(abs(Double(scores[index]) - exact) <= 4 * Double(Float.ulpOfOne) * exact, "element \(index)")
+        }
+        #expect(abs(Double(sum) - expectedSum) <= Double(Float.ulpOfOne) * Double(count + 4) * expectedSum)
+    }
+
+    @Test("maximum skips NaN")
+    func maximumSkipsNaN() {
+        let values: [Float] = [1, .nan, 3, -2] + [Float](repeating: .nan, count: 20)
+        let maximum = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: values.count, scale: 2) }
+        #expect(maximum == 6)
+        let onlyNaN = [Float](repeating: .nan, count: 5)
+        let none = onlyNaN.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 5, scale: 1) }
+        #expect(none == -.infinity)
+    }
+}
