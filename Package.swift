@@ -44,7 +44,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "attention-bench",
-            dependencies: ["Attention", "AttentionIO"],
+            dependencies: ["Attention", "AttentionIO", "CAttentionKernels"],
             path: "Benchmarks/attention-bench"
         ),
 

@@ -1,4 +1,5 @@
-// exp(x) for the softmax, in an AVX-512F body and a portable scalar body.
+// exp(x) for the softmax, in an AVX-512F body with intrinsics, an AVX2+FMA
+// body and a portable body, the last two compiled from one scalar function.
 //
 // Method: n = round(x / ln 2), r = x - n ln 2 in two steps (Cody-Waite:
 // ln 2 split into a high part with 9 significant bits, so n * high is exact,
@@ -9,19 +10,20 @@
 // several times slower.
 //
 // Swift's default x86-64 target has no AVX, so this file compiles the AVX-512
-// body with a target attribute and selects it at run time with
+// and AVX2 bodies with target attributes and selects one at run time with
 // __builtin_cpu_supports; the build flags stay generic.
 
 #include "CAttentionKernels.h"
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-#define ATTENTION_HAS_AVX512_BODY 1
+#define ATTENTION_HAS_X86_BODIES 1
 #include <immintrin.h>
 #else
-#define ATTENTION_HAS_AVX512_BODY 0
+#define ATTENTION_HAS_X86_BODIES 0
 #endif
 
 static const float kLog2E = 1.44269504088896341f;
@@ -35,60 +37,91 @@ static const float kInverseFactorial[8] = {
     1.0f, 1.0f, 1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040,
 };
 
-static int forcePortable = 0;
-
-void attention_kernels_force_portable(int force) { forcePortable = force; }
-
-#if ATTENTION_HAS_AVX512_BODY
-static int useAVX512(void) {
-    return !forcePortable && __builtin_cpu_supports("avx512f");
-}
-#else
-static int useAVX512(void) { return 0; }
+int attention_kernels_variant(void) {
+    int supported = ATTENTION_VARIANT_PORTABLE;
+#if ATTENTION_HAS_X86_BODIES
+    if (__builtin_cpu_supports("avx512f")) {
+        supported = ATTENTION_VARIANT_AVX512;
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        supported = ATTENTION_VARIANT_AVX2;
+    }
 #endif
+    return supported;
+}
 
-int attention_kernels_variant(void) { return useAVX512(); }
+/// The requested body, or the best supported one when it is not available.
+static int resolve(int requested) {
+    int supported = attention_kernels_variant();
+    return requested < supported ? requested : supported;
+}
 
 // MARK: - Portable body
 
-static inline float expPortable(float x) {
-    if (isnan(x)) return x;
-    float clamped = fminf(fmaxf(x, kClampLow), kClampHigh);
-    float n = nearbyintf(clamped * kLog2E);
-    float r = fmaf(n, -kLn2High, clamped);
-    r = fmaf(n, -kLn2Low, r);
+// Branch-free scalar arithmetic without libm calls, so that compilers can
+// vectorize the loops: the SSE2 baseline for the portable body, and AVX2 with
+// FMA for the functions compiled with that target below.
+static inline __attribute__((always_inline)) float expScalar(float x) {
+    int isNaN = x != x;
+    float clamped = x < kClampLow ? kClampLow : (x > kClampHigh ? kClampHigh : x);
+    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer in the
+    // default rounding mode, for |clamped * log2(e)| < 2^22.
+    const float roundingShift = 12582912.0f;
+    float n = (clamped * kLog2E + roundingShift) - roundingShift;
+    float r = clamped - n * kLn2High;
+    r = r - n * kLn2Low;
     float p = kInverseFactorial[7];
-    for (int k = 6; k >= 0; k--) p = fmaf(p, r, kInverseFactorial[k]);
-    float result = ldexpf(p, (int)n);
-    return result < FLT_MIN ? 0.0f : result;
+    p = p * r + kInverseFactorial[6];
+    p = p * r + kInverseFactorial[5];
+    p = p * r + kInverseFactorial[4];
+    p = p * r + kInverseFactorial[3];
+    p = p * r + kInverseFactorial[2];
+    p = p * r + kInverseFactorial[1];
+    p = p * r + kInverseFactorial[0];
+    // 2^n as two normal factors 2^(n/2) and 2^(n - n/2), because n reaches
+    // -150 and +128, outside the normal exponent range of one factor.
+    int exponent = (int)n;
+    int half = exponent / 2;
+    union { unsigned bits; float value; } first, second;
+    first.bits = (unsigned)(half + 127) << 23;
+    second.bits = (unsigned)(exponent - half + 127) << 23;
+    float result = p * first.value * second.value;
+    result = result < FLT_MIN ? 0.0f : result;
+    return isNaN ? x : result;
 }
 
-static void expArrayPortable(const float *input, float *output, ptrdiff_t count) {
-    for (ptrdiff_t i = 0; i < count; i++) output[i] = expPortable(input[i]);
-}
-
-static float scaledMaximumPortable(const float *values, ptrdiff_t count, float scale) {
-    float maximum = -INFINITY;
-    for (ptrdiff_t i = 0; i < count; i++) {
-        float product = scale * values[i];
-        if (product > maximum) maximum = product;
+#define DEFINE_ELEMENTWISE_BODIES(suffix, attributes)                                            \
+    static attributes void expArray##suffix(const float *input, float *output, ptrdiff_t count) { \
+        for (ptrdiff_t i = 0; i < count; i++) output[i] = expScalar(input[i]);                   \
+    }                                                                                            \
+    static attributes float scaledMaximum##suffix(const float *values, ptrdiff_t count,          \
+                                                  float scale) {                                 \
+        float maximum = -INFINITY;                                                               \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                  \
+            float product = scale * values[i];                                                   \
+            maximum = product > maximum ? product : maximum;                                     \
+        }                                                                                        \
+        return maximum;                                                                          \
+    }                                                                                            \
+    static attributes float expScaledSum##suffix(float *values, ptrdiff_t count, float scale,    \
+                                                 float shift) {                                  \
+        float sum = 0;                                                                           \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                  \
+            float result = expScalar(scale * values[i] - shift);                                 \
+            values[i] = result;                                                                  \
+            sum += result;                                                                       \
+        }                                                                                        \
+        return sum;                                                                              \
     }
-    return maximum;
-}
 
-static float expScaledSumPortable(float *values, ptrdiff_t count, float scale, float shift) {
-    float sum = 0;
-    for (ptrdiff_t i = 0; i < count; i++) {
-        float result = expPortable(fmaf(scale, values[i], -shift));
-        values[i] = result;
-        sum += result;
-    }
-    return sum;
-}
+DEFINE_ELEMENTWISE_BODIES(Portable, )
+
+#if ATTENTION_HAS_X86_BODIES
+DEFINE_ELEMENTWISE_BODIES(AVX2, __attribute__((target("avx2,fma"))))
+#endif
 
 // MARK: - AVX-512 body
 
-#if ATTENTION_HAS_AVX512_BODY
+#if ATTENTION_HAS_X86_BODIES
 #define AVX512 __attribute__((target("avx512f")))
 
 static inline AVX512 __m512 exp16(__m512 x) {
@@ -173,26 +206,44 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
 
 // MARK: - Dispatch
 
-void attention_exp(const float *input, float *output, ptrdiff_t count) {
-#if ATTENTION_HAS_AVX512_BODY
-    if (useAVX512()) {
-        expArrayAVX512(input, output, count);
-        return;
-    }
+void attention_exp_using(int variant, const float *input, float *output, ptrdiff_t count) {
+    switch (resolve(variant)) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: expArrayAVX512(input, output, count); return;
+    case ATTENTION_VARIANT_AVX2: expArrayAVX2(input, output, count); return;
 #endif
-    expArrayPortable(input, output, count);
+    default: expArrayPortable(input, output, count); return;
+    }
+}
+
+float attention_scaled_maximum_using(int variant, const float *values, ptrdiff_t count, float scale) {
+    switch (resolve(variant)) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: return scaledMaximumAVX512(values, count, scale);
+    case ATTENTION_VARIANT_AVX2: return scaledMaximumAVX2(values, count, scale);
+#endif
+    default: return scaledMaximumPortable(values, count, scale);
+    }
+}
+
+float attention_exp_scaled_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift) {
+    switch (resolve(variant)) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: return expScaledSumAVX512(values, count, scale, shift);
+    case ATTENTION_VARIANT_AVX2: return expScaledSumAVX2(values, count, scale, shift);
+#endif
+    default: return expScaledSumPortable(values, count, scale, shift);
+    }
+}
+
+void attention_exp(const float *input, float *output, ptrdiff_t count) {
+    attention_exp_using(ATTENTION_VARIANT_AVX512, input, output, count);
 }
 
 float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale) {
-#if ATTENTION_HAS_AVX512_BODY
-    if (useAVX512()) return scaledMaximumAVX512(values, count, scale);
-#endif
-    return scaledMaximumPortable(values, count, scale);
+    return attention_scaled_maximum_using(ATTENTION_VARIANT_AVX512, values, count, scale);
 }
 
 float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift) {
-#if ATTENTION_HAS_AVX512_BODY
-    if (useAVX512()) return expScaledSumAVX512(values, count, scale, shift);
-#endif
-    return expScaledSumPortable(values, count, scale, shift);
+    return attention_exp_scaled_sum_using(ATTENTION_VARIANT_AVX512, values, count, scale, shift);
 }

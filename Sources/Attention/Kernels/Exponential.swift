@@ -5,24 +5,22 @@ import CAttentionKernels
 /// Every result has a relative error below 2 ulp against the exact value
 /// while it is a normal float. Results below the smallest normal float are
 /// exactly 0 (so `-infinity` gives 0), inputs above `log(Float.greatestFiniteMagnitude)`
-/// give `+infinity`, and NaN stays NaN. The C code runs an AVX-512 body when
-/// the CPU has AVX-512F and a portable scalar body otherwise; the choice is
-/// made at run time, never from the build machine.
+/// give `+infinity`, and NaN stays NaN. The C code picks its body at run
+/// time (AVX-512F, AVX2 with FMA, or portable), never from the build machine.
 enum Exponential {
-    /// The body in use: `"avx512"` or `"portable"`.
-    static var variantName: String { attention_kernels_variant() == 1 ? "avx512" : "portable" }
-
-    /// Runs `body` with the portable scalar body forced, for comparisons.
-    /// Must not overlap other attention calls.
-    static func withPortableBody<Result>(_ body: () throws -> Result) rethrows -> Result {
-        attention_kernels_force_portable(1)
-        defer { attention_kernels_force_portable(0) }
-        return try body()
+    /// A C body of the element-wise kernels.
+    enum Body: Int32, CaseIterable, Sendable {
+        case portable = 0, avx2 = 1, avx512 = 2
     }
 
+    /// The body in use.
+    static var body: Body { Body(rawValue: attention_kernels_variant()) ?? .portable }
+
     /// Writes `exp(input[i])` to `output[i]`; the arrays may be the same.
-    static func exp(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int) {
-        attention_exp(input, output, count)
+    /// `body` picks a body for comparisons; a body the CPU lacks falls back
+    /// to the best supported one.
+    static func exp(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, count: Int, body: Body = .avx512) {
+        attention_exp_using(body.rawValue, input, output, count)
     }
 
     /// `exp(x)` for one value, with the accuracy and special values of the
@@ -48,5 +46,15 @@ enum Exponential {
     @inline(__always)
     static func exponentiateScaled(_ values: UnsafeMutablePointer<Float>, count: Int, scale: Float, shift: Float) -> Float {
         attention_exp_scaled_sum(values, count, scale, shift)
+    }
+
+    /// `scaledMaximum` on the chosen body, for comparisons.
+    static func scaledMaximum(_ values: UnsafePointer<Float>, count: Int, scale: Float, body: Body) -> Float {
+        attention_scaled_maximum_using(body.rawValue, values, count, scale)
+    }
+
+    /// `exponentiateScaled` on the chosen body, for comparisons.
+    static func exponentiateScaled(_ values: UnsafeMutablePointer<Float>, count: Int, scale: Float, shift: Float, body: Body) -> Float {
+        attention_exp_scaled_sum_using(body.rawValue, values, count, scale, shift)
     }
 }

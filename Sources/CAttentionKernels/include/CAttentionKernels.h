@@ -1,9 +1,9 @@
 // Vectorized softmax kernels for the Attention library.
 //
 // Only element-wise kernels live here; every matrix product goes through
-// OpenBLAS from Swift. Each function picks an AVX-512 body at run time when
-// the CPU supports AVX-512F, and a portable scalar body otherwise, so the
-// build never depends on the build machine's CPU.
+// OpenBLAS from Swift. Each function picks its body at run time: AVX-512F
+// intrinsics, AVX2 with FMA, or portable C that the compiler vectorizes for
+// the baseline target. The build never depends on the build machine's CPU.
 
 #ifndef C_ATTENTION_KERNELS_H
 #define C_ATTENTION_KERNELS_H
@@ -14,17 +14,16 @@
 extern "C" {
 #endif
 
-/// The body the dispatching functions use: 1 for AVX-512F, 0 for portable.
-int attention_kernels_variant(void);
+#define ATTENTION_VARIANT_PORTABLE 0
+#define ATTENTION_VARIANT_AVX2 1
+#define ATTENTION_VARIANT_AVX512 2
 
-/// Forces the portable bodies (nonzero) or restores run-time dispatch (0).
-/// For tests and benchmarks that compare the bodies; not thread-safe with
-/// concurrent kernel calls.
-void attention_kernels_force_portable(int force);
+/// The body the functions below use: the best one the CPU supports.
+int attention_kernels_variant(void);
 
 /// Writes exp(input[i]) to output[i] for i in [0, count).
 ///
-/// Relative error below 2 ulp for results in the normal range; results below
+/// Relative error of at most 2 ulp for results in the normal range; results below
 /// the smallest normal float (FLT_MIN) are exactly 0, -inf gives 0, inputs
 /// above ln(FLT_MAX) give +inf, and NaN gives NaN. `input` and `output` may
 /// be the same array.
@@ -40,6 +39,13 @@ float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale
 ///
 /// Accuracy and special values are those of `attention_exp`.
 float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift);
+
+/// The functions above with the body chosen by the caller, for tests and
+/// benchmarks that compare bodies. A body the CPU lacks falls back to the
+/// best supported one.
+void attention_exp_using(int variant, const float *input, float *output, ptrdiff_t count);
+float attention_scaled_maximum_using(int variant, const float *values, ptrdiff_t count, float scale);
+float attention_exp_scaled_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift);
 
 #ifdef __cplusplus
 }
