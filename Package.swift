@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "Attention", targets: ["Attention"]),
         .library(name: "AttentionIO", targets: ["AttentionIO"]),
+        .library(name: "AttentionCharts", targets: ["AttentionCharts"]),
         .executable(name: "attention", targets: ["attention"]),
         .executable(name: "attention-bench", targets: ["attention-bench"]),
     ],
@@ -35,12 +36,17 @@ let package = Package(
             name: "AttentionIO",
             dependencies: ["Attention"]
         ),
+        // SVG heatmaps and benchmark charts, drawn without a plotting library.
+        .target(
+            name: "AttentionCharts",
+            dependencies: ["Attention"]
+        ),
 
         // MARK: - Executables
 
         .executableTarget(
             name: "attention",
-            dependencies: ["Attention", "AttentionIO"]
+            dependencies: ["Attention", "AttentionIO", "AttentionCharts"]
         ),
         .executableTarget(
             name: "attention-bench",
@@ -57,6 +63,10 @@ let package = Package(
         .testTarget(
             name: "AttentionIOTests",
             dependencies: ["Attention", "AttentionIO"]
+        ),
+        .testTarget(
+            name: "AttentionChartsTests",
+            dependencies: ["Attention", "AttentionCharts"]
         ),
     ]
 )

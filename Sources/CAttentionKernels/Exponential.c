@@ -96,11 +96,13 @@ static inline __attribute__((always_inline)) float expScalar(float x) {
     static attributes float scaledMaximum##suffix(const float *values, ptrdiff_t count,          \
                                                   float scale) {                                 \
         float maximum = -INFINITY;                                                               \
+        int sawNaN = 0;                                                                          \
         for (ptrdiff_t i = 0; i < count; i++) {                                                  \
             float product = scale * values[i];                                                   \
             maximum = product > maximum ? product : maximum;                                     \
+            sawNaN |= product != product;                                                        \
         }                                                                                        \
-        return maximum;                                                                          \
+        return sawNaN ? NAN : maximum;                                                           \
     }                                                                                            \
     static attributes float expScaledSum##suffix(float *values, ptrdiff_t count, float scale,    \
                                                  float shift) {                                  \
@@ -164,19 +166,22 @@ static AVX512 void expArrayAVX512(const float *input, float *output, ptrdiff_t c
 static AVX512 float scaledMaximumAVX512(const float *values, ptrdiff_t count, float scale) {
     __m512 scaleVector = _mm512_set1_ps(scale);
     __m512 maximum = _mm512_set1_ps(-INFINITY);
+    __mmask16 sawNaN = 0;
     ptrdiff_t i = 0;
     // max(product, maximum) returns its second operand when the product is
-    // NaN, so NaN products are skipped.
+    // NaN, so the maximum skips NaN and a separate mask records it.
     for (; i + 16 <= count; i += 16) {
         __m512 product = _mm512_mul_ps(_mm512_loadu_ps(values + i), scaleVector);
         maximum = _mm512_max_ps(product, maximum);
+        sawNaN |= _mm512_cmp_ps_mask(product, product, _CMP_UNORD_Q);
     }
     if (i < count) {
         __mmask16 mask = tailMask(count - i);
         __m512 product = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, values + i), scaleVector);
         maximum = _mm512_mask_max_ps(maximum, mask, product, maximum);
+        sawNaN |= _mm512_mask_cmp_ps_mask(mask, product, product, _CMP_UNORD_Q);
     }
-    return _mm512_reduce_max_ps(maximum);
+    return sawNaN ? NAN : _mm512_reduce_max_ps(maximum);
 }
 
 static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float scale, float shift) {

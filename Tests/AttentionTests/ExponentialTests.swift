@@ -115,13 +115,16 @@ struct ExponentialTests {
         #expect(abs(Double(sum) - expectedSum) <= Double(Float.ulpOfOne) * Double(count + 4) * expectedSum)
     }
 
-    @Test("maximum skips NaN", arguments: bodies)
-    func maximumSkipsNaN(body: Exponential.Body) {
-        let values: [Float] = [1, .nan, 3, -2] + [Float](repeating: .nan, count: 20)
-        let maximum = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: values.count, scale: 2, body: body) }
-        #expect(maximum == 6)
-        let onlyNaN = [Float](repeating: .nan, count: 5)
-        let none = onlyNaN.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 5, scale: 1, body: body) }
-        #expect(none == -.infinity)
+    /// A NaN anywhere, in the vector part or the tail, makes the maximum NaN.
+    @Test("maximum propagates NaN", arguments: bodies, [1, 5, 16, 20, 33])
+    func maximumPropagatesNaN(body: Exponential.Body, nanIndex: Int) {
+        var values = (0..<40).map { Float($0 % 9) - 4 }
+        let finite = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 40, scale: 2, body: body) }
+        #expect(finite == 8)
+        values[nanIndex] = .nan
+        let withNaN = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 40, scale: 2, body: body) }
+        #expect(withNaN.isNaN)
+        let empty = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 0, scale: 1, body: body) }
+        #expect(empty == -.infinity)
     }
 }

@@ -163,8 +163,10 @@ public enum BLAS {
     /// Computes `c = alpha · a · b + beta · c` by one or more `cblas_sgemm`
     /// calls.
     ///
-    /// Dimensions larger than `maximumDimension` are split into several calls
-    /// (a split along K accumulates with `beta = 1`). Matrices whose strides
+    /// Counts larger than `maximumDimension` (M, N or K; `Int32.max` unless a
+    /// test lowers it) are split into several calls, and a split along K
+    /// accumulates with `beta = 1`. Leading dimensions are always checked
+    /// against `Int32.max`. Matrices whose strides
     /// fit no BLAS layout are packed into scratch first; a `c` that is stored
     /// column by column is computed as `cᵀ = bᵀ · aᵀ`.
     ///
@@ -224,9 +226,10 @@ public enum BLAS {
         // other result goes through packed scratch.
         let directLayout = layout(of: c.readOnly)
         let cLayout: BLASLayout
-        if let directLayout, !directLayout.transposed {
+        if let directLayout, !directLayout.transposed, directLayout.leadingDimension <= maximumInt32 {
             cLayout = directLayout
-        } else if let transposedLayout = layout(of: c.readOnly.transposed), !transposedLayout.transposed {
+        } else if let transposedLayout = layout(of: c.readOnly.transposed), !transposedLayout.transposed,
+                  transposedLayout.leadingDimension <= maximumInt32 {
             let cTransposed = MutableMatrixOperand(
                 base: c.base, rows: n, columns: m, rowStride: c.columnStride, columnStride: c.rowStride)
             try gemm(
@@ -234,6 +237,8 @@ public enum BLAS {
                 alpha: alpha, beta: beta, maximumDimension: maximumDimension)
             return
         } else {
+            // No layout fits c, or its leading dimension exceeds Int32: compute
+            // into packed scratch and scatter.
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
             defer { scratch.deallocate() }
             let packed = MutableMatrixOperand(base: scratch, rows: m, columns: n, rowStride: n, columnStride: 1)
@@ -243,9 +248,9 @@ public enum BLAS {
             return
         }
 
-        try withBLASOperand(a, maximumDimension: maximumDimension) { aPointer, aLayout in
-            try withBLASOperand(b, maximumDimension: maximumDimension) { bPointer, bLayout in
-                try checkFits(cLayout.leadingDimension, "ldc", maximumDimension: maximumDimension)
+        try withBLASOperand(a, maximumDimension: maximumInt32) { aPointer, aLayout in
+            try withBLASOperand(b, maximumDimension: maximumInt32) { bPointer, bLayout in
+                try checkFits(cLayout.leadingDimension, "ldc", maximumDimension: maximumInt32)
                 cblas_sgemm(
                     CblasRowMajor,
                     aLayout.transposed ? CblasTrans : CblasNoTrans,

@@ -32,8 +32,8 @@ enum Exponential {
         return value
     }
 
-    /// The maximum of `scale · values[i]`, skipping NaN products;
-    /// `-infinity` for an empty or all-NaN row.
+    /// The maximum of `scale · values[i]`: NaN when any product is NaN,
+    /// `-infinity` for an empty row.
     @inline(__always)
     static func scaledMaximum(_ values: UnsafePointer<Float>, count: Int, scale: Float) -> Float {
         attention_scaled_maximum(values, count, scale)

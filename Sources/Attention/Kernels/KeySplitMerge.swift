@@ -61,7 +61,8 @@ final class PartialResults: @unchecked Sendable {
                     let partMax = next.runningMax[r]
                     if partMax == -.infinity { continue }
                     let mergedMax = merged.runningMax[r]
-                    let newMax = Swift.max(mergedMax, partMax)
+                    // A NaN maximum in any part makes the row NaN.
+                    let newMax = partMax.isNaN || mergedMax.isNaN ? Float.nan : Swift.max(mergedMax, partMax)
                     let mergedFactor = mergedMax == -.infinity ? 0 : Exponential.scalar(mergedMax - newMax)
                     let partFactor = Exponential.scalar(partMax - newMax)
                     let mergedRow = merged.accumulator + r * dv

@@ -45,11 +45,16 @@ enum MaterializedKernel {
             base: output.base, rows: lq, columns: problem.valueDimension,
             rowStride: output.rowStride, columnStride: output.columnStride)
 
+        // Only the selected keys are read: a prefix in place, or a gathered
+        // copy when padding sits between real keys.
         var (keyMatrix, valueMatrix) = problem.keyValueMatrices(batch: batch, kvHead: kvHead)
-        if case .gathered(let positions) = selection {
-            let packed = sums + lq
+        switch selection {
+        case .prefix(let count):
+            keyMatrix = keyMatrix.rows(0, count: count)
+            valueMatrix = valueMatrix.rows(0, count: count)
+        case .gathered(let positions):
             (keyMatrix, valueMatrix) = problem.gatherKeyValues(
-                keyMatrix: keyMatrix, valueMatrix: valueMatrix, positions: positions, into: packed)
+                keyMatrix: keyMatrix, valueMatrix: valueMatrix, positions: positions, into: sums + lq)
         }
 
         // 1. Raw scores q · k for every query and selected key, by sgemm.
@@ -80,7 +85,7 @@ enum MaterializedKernel {
         }
 
         // 4. Weighted sum of the values by sgemm.
-        try BLAS.gemm(scoreMatrix.readOnly, valueMatrix, into: outputMatrix)
+        try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueMatrix, into: outputMatrix, beta: 0)
 
         // 5. Normalize each output row by its sum; rows without a visible key
         //    are exact zeros even if a value behind the mask is not finite.

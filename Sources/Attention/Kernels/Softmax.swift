@@ -1,8 +1,8 @@
 /// Row operations of the softmax, shared by the BLAS kernels.
 enum Softmax {
-    /// The largest score of a row, `-infinity` for an empty or fully masked
-    /// row. NaN scores are skipped here; they still turn the row's sum into
-    /// NaN in `exponentiate`, as in a textbook softmax.
+    /// The largest score of a row: `-infinity` for an empty or fully masked
+    /// row, and NaN when any score is NaN, so that the NaN reaches this row's
+    /// output as in a textbook softmax instead of passing for a masked row.
     @inline(__always)
     static func maximum(_ scores: UnsafePointer<Float>, count: Int) -> Float {
         Exponential.scaledMaximum(scores, count: count, scale: 1)

@@ -200,8 +200,10 @@ enum TiledKernel {
                     rowScale = 1
                 }
 
+                // A NaN score makes the maximum NaN, which spreads to this
+                // row's output and no other.
                 let tileMax = Exponential.scaledMaximum(rowScores, count: visibleCount, scale: rowScale)
-                let newMax = Swift.max(runningMax[r], tileMax)
+                let newMax = tileMax.isNaN || runningMax[r].isNaN ? Float.nan : Swift.max(runningMax[r], tileMax)
                 if newMax == -.infinity {
                     // Nothing visible yet: the probabilities are exact zeros.
                     rowScores.update(repeating: 0, count: keysInBlock)
@@ -221,8 +223,10 @@ enum TiledKernel {
             }
 
             // 4. Weighted sum of the tile's values, added to the accumulator;
-            //    the first tile overwrites it, which saves a zero fill.
-            try BLAS.gemm(scoreMatrix.readOnly, valueTile, into: accumulatorMatrix, beta: accumulatorIsWritten ? 1 : 0)
+            //    the first tile overwrites it, which saves a zero fill. Values
+            //    that are not finite reach only rows that give them weight.
+            try NonFiniteValues.weightedSum(
+                weights: scoreMatrix.readOnly, values: valueTile, into: accumulatorMatrix, beta: accumulatorIsWritten ? 1 : 0)
             accumulatorIsWritten = true
 
             firstKey += keysInBlock

@@ -29,8 +29,8 @@ int attention_kernels_variant(void);
 /// be the same array.
 void attention_exp(const float *input, float *output, ptrdiff_t count);
 
-/// Returns the maximum of scale * values[i] over [0, count), skipping NaN
-/// products; -inf for an empty or all-NaN array.
+/// Returns the maximum of scale * values[i] over [0, count): NaN when any
+/// product is NaN, -inf for an empty array.
 float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale);
 
 /// Replaces each values[i] with exp(scale * values[i] - shift), computed with
