@@ -1,5 +1,13 @@
 import Foundation
 
+/// glibc's `int mallopt(int param, int value)` from <malloc.h>, which the
+/// Glibc module does not export.
+@_silgen_name("mallopt")
+private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+
+/// `M_MMAP_THRESHOLD` in glibc's <malloc.h>.
+private let mmapThresholdParameter: Int32 = -3
+
 /// Peak resident memory of one call beyond what was resident before it.
 ///
 /// Linux keeps the peak resident set size of a process as VmHWM in
@@ -7,7 +15,18 @@ import Foundation
 /// current resident size. Inputs and outputs are allocated and touched before
 /// the call, so the difference is the call's scratch memory: its own buffers,
 /// OpenBLAS packing buffers touched for the first time, and thread stacks.
+///
+/// glibc serves a freed large block again from its heap, whose pages stay
+/// resident and would hide a repeated scratch allocation from VmHWM.
+/// `prepare()` makes every allocation of 64 KiB or more a fresh mapping that
+/// is returned on free, so each call's scratch shows up again.
 enum PeakMemory {
+    /// Sets glibc's mmap threshold to 64 KiB (this also stops glibc from
+    /// raising the threshold after frees). Call once before measuring.
+    static func prepare() {
+        _ = mallopt(mmapThresholdParameter, 64 * 1024)
+    }
+
     /// Runs `body` and returns the growth of VmHWM over the VmRSS before it in
     /// MiB, or `nil` when the kernel does not allow the reset.
     static func measure(_ body: () throws -> Void) rethrows -> Double? {

@@ -24,6 +24,8 @@ let fixtures = arguments.fixturesPath ?? URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Tests/Fixtures").path
 
+PeakMemory.prepare()
+
 do {
     progress("measuring the sgemm rate and memory bandwidth")
     let sgemmSize = arguments.quick ? 1024 : 2048

@@ -26,6 +26,10 @@ struct TiledBlocking: Equatable {
     /// Keys per tile when the caller does not choose and `Dk + Dv > 128`.
     static let defaultWideKeyBlockSize = 256
 
+    /// Keys per chunk where a key block crosses the causal diagonal. Narrow
+    /// chunks leave out most hidden scores; wider ones run sgemm faster.
+    static let diagonalChunkSize = 64
+
     /// Queries at or below this length count as decoding: their few rows
     /// cannot keep the threads busy, so the keys are split instead.
     static let maximumSplitQueryLength = 16

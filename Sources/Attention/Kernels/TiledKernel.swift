@@ -144,8 +144,87 @@ enum TiledKernel {
         if case .gathered = selection { onlyCausal = false }
         let scale = problem.scale
 
-        var firstKey = keys.lowerBound
         var accumulatorIsWritten = false
+
+        /// Steps 1 to 4 for the query rows `rows` of the block and the
+        /// `keyCount` selected keys from `tileFirstKey`, whose key and value
+        /// rows are `keyTile` and `valueTile`.
+        func update(rows: Range<Int>, tileFirstKey: Int, keyCount: Int, keyTile: MatrixOperand, valueTile: MatrixOperand) throws {
+            let rowCount = rows.count
+            let firstTileRow = rows.lowerBound
+            if !accumulatorIsWritten && firstTileRow > 0 {
+                // Rows above the tile keep their accumulator, so it must hold
+                // zeros before the tile's rows are added.
+                accumulator.update(repeating: 0, count: rowsInBlock * dv)
+                accumulatorIsWritten = true
+            }
+
+            // 1. Raw scores q · k of the tile by sgemm.
+            let scoreMatrix = MutableMatrixOperand(
+                base: scores, rows: rowCount, columns: keyCount, rowStride: keyCount, columnStride: 1)
+            try BLAS.gemm(queryMatrix.rows(firstTileRow, count: rowCount), keyTile.transposed, into: scoreMatrix)
+
+            // 2. Scale and masks. With element masks, hidden keys become
+            //    -infinity here; with at most a causal mask, scaling happens in
+            //    the exp of step 3.
+            if !onlyCausal {
+                problem.scaleAndMask(
+                    tile: scores, tileStride: keyCount, batch: batch, head: head,
+                    firstRow: firstRow + firstTileRow, rowCount: rowCount,
+                    selection: selection, firstKey: tileFirstKey, keyCount: keyCount)
+            }
+
+            // 3. Online softmax update, row by row. Invariant after the step:
+            //    runningMax is the maximum visible score so far, runningSum is
+            //    the sum of exp(score - runningMax) over visible keys so far,
+            //    and the tile row holds exp(score - runningMax), exactly 0 at
+            //    hidden keys, ready to be added to the rescaled accumulator.
+            for tileRow in 0..<rowCount {
+                let r = firstTileRow + tileRow
+                let rowScores = scores + tileRow * keyCount
+                let visibleCount: Int
+                let rowScale: Float
+                if onlyCausal {
+                    let limit = problem.causalLimit(forQuery: firstRow + r)
+                    visibleCount = limit == Int.max ? keyCount : Swift.max(0, Swift.min(keyCount, limit - tileFirstKey + 1))
+                    rowScale = scale
+                } else {
+                    visibleCount = keyCount
+                    rowScale = 1
+                }
+
+                // A NaN score makes the maximum NaN, which spreads to this
+                // row's output and no other.
+                let tileMax = Exponential.scaledMaximum(rowScores, count: visibleCount, scale: rowScale)
+                let newMax = tileMax.isNaN || runningMax[r].isNaN ? Float.nan : Swift.max(runningMax[r], tileMax)
+                if newMax == -.infinity {
+                    // Nothing visible yet: the probabilities are exact zeros.
+                    rowScores.update(repeating: 0, count: keyCount)
+                    continue
+                }
+                let correction = runningMax[r] == -.infinity ? 0 : Exponential.scalar(runningMax[r] - newMax)
+                let tileSum = Exponential.exponentiateScaled(rowScores, count: visibleCount, scale: rowScale, shift: newMax)
+                if visibleCount < keyCount {
+                    (rowScores + visibleCount).update(repeating: 0, count: keyCount - visibleCount)
+                }
+                runningSum[r] = runningSum[r] * correction + tileSum
+                if accumulatorIsWritten && correction != 1 {
+                    let accumulatorRow = accumulator + r * dv
+                    for d in 0..<dv { accumulatorRow[d] *= correction }
+                }
+                runningMax[r] = newMax
+            }
+
+            // 4. Weighted sum of the tile's values, added to the accumulator;
+            //    the first tile overwrites it, which saves a zero fill. Values
+            //    that are not finite reach only rows that give them weight.
+            try NonFiniteValues.weightedSum(
+                weights: scoreMatrix.readOnly, values: valueTile,
+                into: accumulatorMatrix.rows(firstTileRow, count: rowCount), beta: accumulatorIsWritten ? 1 : 0)
+            accumulatorIsWritten = true
+        }
+
+        var firstKey = keys.lowerBound
         while firstKey < keys.upperBound {
             let configuredKeys = Swift.min(keyBlockSize, keys.upperBound - firstKey)
             // Keys past the causal limit of the block's last row are hidden
@@ -167,67 +246,24 @@ enum TiledKernel {
                     positions: Array(positions[firstKey..<(firstKey + keysInBlock)]), into: packedKeys)
             }
 
-            // 1. Raw scores q · k of the tile by sgemm.
-            let scoreMatrix = MutableMatrixOperand(
-                base: scores, rows: rowsInBlock, columns: keysInBlock, rowStride: keysInBlock, columnStride: 1)
-            try BLAS.gemm(queryMatrix, keyTile.transposed, into: scoreMatrix)
-
-            // 2. Scale and masks. With element masks, hidden keys become
-            //    -infinity here; with at most a causal mask, scaling happens in
-            //    the exp of step 3.
-            if !onlyCausal {
-                problem.scaleAndMask(
-                    tile: scores, tileStride: keysInBlock, batch: batch, head: head,
-                    firstRow: firstRow, rowCount: rowsInBlock,
-                    selection: selection, firstKey: firstKey, keyCount: keysInBlock)
+            // A block that crosses the causal diagonal (its first row cannot
+            // see its last key) runs in narrow key chunks, each for only the
+            // rows that see at least one of the chunk's keys, so that little
+            // work goes into scores the mask hides.
+            let firstRowLimit = problem.causalLimit(forQuery: firstRow)
+            let crossesDiagonal = problem.causal != nil && selection.key(firstKey + keysInBlock - 1) > firstRowLimit
+            let chunkSize = crossesDiagonal ? Swift.min(TiledBlocking.diagonalChunkSize, keysInBlock) : keysInBlock
+            var chunkStart = 0
+            while chunkStart < keysInBlock {
+                let chunkKeys = Swift.min(chunkSize, keysInBlock - chunkStart)
+                // The causal limit grows by one per row, so the first row that
+                // sees key position p is p - firstRowLimit rows down.
+                let firstVisibleRow = crossesDiagonal ? Swift.max(0, selection.key(firstKey + chunkStart) - firstRowLimit) : 0
+                try update(
+                    rows: firstVisibleRow..<rowsInBlock, tileFirstKey: firstKey + chunkStart, keyCount: chunkKeys,
+                    keyTile: keyTile.rows(chunkStart, count: chunkKeys), valueTile: valueTile.rows(chunkStart, count: chunkKeys))
+                chunkStart += chunkKeys
             }
-
-            // 3. Online softmax update, row by row. Invariant after the step:
-            //    runningMax is the maximum visible score so far, runningSum is
-            //    the sum of exp(score - runningMax) over visible keys so far,
-            //    and the tile row holds exp(score - runningMax), exactly 0 at
-            //    hidden keys, ready to be added to the rescaled accumulator.
-            for r in 0..<rowsInBlock {
-                let rowScores = scores + r * keysInBlock
-                let visibleCount: Int
-                let rowScale: Float
-                if onlyCausal {
-                    let limit = problem.causalLimit(forQuery: firstRow + r)
-                    visibleCount = limit == Int.max ? keysInBlock : Swift.max(0, Swift.min(keysInBlock, limit - firstKey + 1))
-                    rowScale = scale
-                } else {
-                    visibleCount = keysInBlock
-                    rowScale = 1
-                }
-
-                // A NaN score makes the maximum NaN, which spreads to this
-                // row's output and no other.
-                let tileMax = Exponential.scaledMaximum(rowScores, count: visibleCount, scale: rowScale)
-                let newMax = tileMax.isNaN || runningMax[r].isNaN ? Float.nan : Swift.max(runningMax[r], tileMax)
-                if newMax == -.infinity {
-                    // Nothing visible yet: the probabilities are exact zeros.
-                    rowScores.update(repeating: 0, count: keysInBlock)
-                    continue
-                }
-                let correction = runningMax[r] == -.infinity ? 0 : Exponential.scalar(runningMax[r] - newMax)
-                let tileSum = Exponential.exponentiateScaled(rowScores, count: visibleCount, scale: rowScale, shift: newMax)
-                if visibleCount < keysInBlock {
-                    (rowScores + visibleCount).update(repeating: 0, count: keysInBlock - visibleCount)
-                }
-                runningSum[r] = runningSum[r] * correction + tileSum
-                if accumulatorIsWritten && correction != 1 {
-                    let accumulatorRow = accumulator + r * dv
-                    for d in 0..<dv { accumulatorRow[d] *= correction }
-                }
-                runningMax[r] = newMax
-            }
-
-            // 4. Weighted sum of the tile's values, added to the accumulator;
-            //    the first tile overwrites it, which saves a zero fill. Values
-            //    that are not finite reach only rows that give them weight.
-            try NonFiniteValues.weightedSum(
-                weights: scoreMatrix.readOnly, values: valueTile, into: accumulatorMatrix, beta: accumulatorIsWritten ? 1 : 0)
-            accumulatorIsWritten = true
 
             firstKey += keysInBlock
             if keysInBlock < configuredKeys { break }
