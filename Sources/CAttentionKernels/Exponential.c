@@ -9,9 +9,9 @@
 // that no subnormal probability reaches sgemm, where subnormal operands run
 // several times slower.
 //
-// Swift's default x86-64 target has no AVX, so this file compiles the AVX-512
-// and AVX2 bodies with target attributes and selects one at run time with
-// __builtin_cpu_supports; the build flags stay generic.
+// Swift's default x86-64 target has no AVX. This file therefore compiles the
+// AVX-512 and AVX2 bodies with target attributes and selects one at run time
+// with __builtin_cpu_supports, so the build flags stay generic.
 
 #include "CAttentionKernels.h"
 

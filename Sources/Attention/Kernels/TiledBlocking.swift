@@ -4,12 +4,12 @@
 /// The tile sizes and key split of the tiled path.
 ///
 /// Every field depends only on the shapes and the caller's options, never on
-/// the thread count or the batch size, so a query row is computed by the same
-/// sequence of floating-point operations whether it runs on 1 or N threads,
-/// alone or inside a batch.
+/// the thread count or the batch size. A query row therefore goes through the
+/// same floating-point operations on 1 or N threads, alone or inside a batch.
 struct TiledBlocking: Equatable {
-    /// The configured query rows per work item. A tile of this many rows
-    /// times `keyBlockSize` scores targets the 1 MiB L2 cache of a core.
+    /// The configured query rows per work item. The score tile of this many
+    /// rows times `keyBlockSize` floats (1 MiB at the defaults) is meant to
+    /// stay in a core's L2 cache.
     let queryBlockSize: Int
     /// The configured keys per tile. Key and value tiles of this many rows
     /// are reused by every query row of the work item.
@@ -33,9 +33,9 @@ struct TiledBlocking: Equatable {
     /// Queries at or below this length count as decoding: their few rows
     /// cannot keep the threads busy, so the keys are split instead.
     static let maximumSplitQueryLength = 16
-    /// The fewest keys a split part gets.
+    /// The minimum number of keys per split part.
     static let minimumKeysPerPart = 2048
-    /// The most parts the keys are split into.
+    /// The maximum number of parts the keys are split into.
     static let maximumKeySplitCount = 16
 
     init(queryBlockSize: Int, keyBlockSize: Int, keySplitCount: Int) {
@@ -70,17 +70,18 @@ struct TiledBlocking: Equatable {
         self.init(queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize, keySplitCount: keySplitCount)
     }
 
-    /// The query blocks of one (batch, head).
+    /// Returns the number of query blocks of one (batch, head).
     func queryBlockCount(_ problem: AttentionProblem) -> Int {
         (problem.queryLength + queryBlockSize - 1) / queryBlockSize
     }
 
-    /// The work items: one per (batch, query head, query block, key part).
+    /// Returns the number of work items, one per (batch, query head, query
+    /// block, key part).
     func workItemCount(_ problem: AttentionProblem) -> Int {
         problem.batchSize * problem.queryHeads * queryBlockCount(problem) * keySplitCount
     }
 
-    /// The selected keys `start..<end` of part `part` when a batch item has
+    /// Returns the selected keys of part `part` when a batch item has
     /// `selectedCount` keys that are not padding.
     func keyRange(part: Int, selectedCount: Int) -> Range<Int> {
         let start = part * selectedCount / keySplitCount

@@ -8,7 +8,7 @@
 import Foundation
 
 /// The tiled path: each work item is one block of query rows of one
-/// (batch, head) and one part of its keys; it streams over blocks of keys with
+/// (batch, head) and one part of its keys. It streams over blocks of keys with
 /// an online softmax, so memory is O(block size) instead of O(Lq · Lk).
 enum TiledKernel {
     static let isAvailable = true
@@ -177,7 +177,7 @@ enum TiledKernel {
             // 3. Online softmax update, row by row. Invariant after the step:
             //    runningMax is the maximum visible score so far, runningSum is
             //    the sum of exp(score - runningMax) over visible keys so far,
-            //    and the tile row holds exp(score - runningMax), exactly 0 at
+            //    and the tile row contains exp(score - runningMax), exactly 0 at
             //    hidden keys, ready to be added to the rescaled accumulator.
             for tileRow in 0..<rowCount {
                 let r = firstTileRow + tileRow
@@ -246,10 +246,10 @@ enum TiledKernel {
                     positions: Array(positions[firstKey..<(firstKey + keysInBlock)]), into: packedKeys)
             }
 
-            // A block that crosses the causal diagonal (its first row cannot
-            // see its last key) runs in narrow key chunks, each for only the
-            // rows that see at least one of the chunk's keys, so that little
-            // work goes into scores the mask hides.
+            // A block crosses the causal diagonal when its first row cannot
+            // see its last key. Such a block runs in narrow key chunks, each
+            // for only the rows that see at least one of the chunk's keys, so
+            // little work goes into scores the mask hides.
             let firstRowLimit = problem.causalLimit(forQuery: firstRow)
             let crossesDiagonal = problem.causal != nil && selection.key(firstKey + keysInBlock - 1) > firstRowLimit
             let chunkSize = crossesDiagonal ? Swift.min(TiledBlocking.diagonalChunkSize, keysInBlock) : keysInBlock

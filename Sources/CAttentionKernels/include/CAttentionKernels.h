@@ -23,19 +23,20 @@ int attention_kernels_variant(void);
 
 /// Writes exp(input[i]) to output[i] for i in [0, count).
 ///
-/// Relative error of at most 2 ulp for results in the normal range; results below
-/// the smallest normal float (FLT_MIN) are exactly 0, -inf gives 0, inputs
-/// above ln(FLT_MAX) give +inf, and NaN gives NaN. `input` and `output` may
-/// be the same array.
+/// The relative error is at most 2 ulp for results in the normal range.
+/// Results below the smallest normal float (FLT_MIN) are exactly 0, so -inf
+/// gives 0. Inputs above ln(FLT_MAX) give +inf, and NaN gives NaN. `input`
+/// and `output` may be the same array.
 void attention_exp(const float *input, float *output, ptrdiff_t count);
 
 /// Returns the maximum of scale * values[i] over [0, count): NaN when any
 /// product is NaN, -inf for an empty array.
 float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale);
 
-/// Replaces each values[i] with exp(scale * values[i] - shift), computed with
-/// one rounding for the product and difference (a fused multiply-add), and
-/// returns the sum of the results in a fixed order.
+/// Replaces each values[i] with exp(scale * values[i] - shift) and returns
+/// the sum of the results, added in an order that depends only on `count`.
+/// The AVX-512 and AVX2 bodies round the product and difference once (a fused
+/// multiply-add); the portable body rounds twice.
 ///
 /// Accuracy and special values are those of `attention_exp`.
 float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift);
