@@ -14,8 +14,8 @@ SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare_torch
 
 class MissingTorchTests(unittest.TestCase):
     def test_missing_torch_explains_and_exits(self):
-        # A `torch` module that fails to import stands in for a machine
-        # without PyTorch, even where PyTorch is installed.
+        # A `torch` module that fails to import simulates a machine without
+        # PyTorch, even where PyTorch is installed.
         with tempfile.TemporaryDirectory() as folder:
             with open(os.path.join(folder, "torch.py"), "w", encoding="utf-8") as stub:
                 stub.write("raise ImportError('No module named torch (test stub)')\n")

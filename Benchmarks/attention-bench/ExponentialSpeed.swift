@@ -38,7 +38,8 @@ enum ExponentialSpeed {
             swiftSIMD16NanosecondsPerValue: swiftSIMD)
     }
 
-    /// The same range reduction and degree-7 polynomial on `SIMD16<Float>`.
+    /// Computes exp with the same range reduction and degree-7 polynomial on
+    /// `SIMD16<Float>`.
     @inline(never)
     static func swiftExp(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, count: Int) {
         let log2e = SIMD16<Float>(repeating: 1.44269504)

@@ -32,7 +32,8 @@ enum Machine {
             exponentialBody: ["portable C", "AVX2+FMA (run-time dispatch)", "AVX-512F (run-time dispatch)"][Int(attention_kernels_variant())])
     }
 
-    /// The rate of an n × n × n sgemm in GFLOP/s with OpenBLAS on `threads`.
+    /// Measures the rate of an n × n × n sgemm in GFLOP/s with OpenBLAS on
+    /// `threads` threads.
     static func sgemmRate(size: Int, threads: Int, repetitions: Int) throws -> Double {
         let a = try Tensor(shape: [size, size], scalars: (0..<size * size).map { Float($0 % 7) * 0.25 - 0.75 })
         let b = try Tensor(shape: [size, size], scalars: (0..<size * size).map { Float($0 % 5) * 0.25 - 0.5 })
@@ -46,8 +47,8 @@ enum Machine {
         return 2 * pow(Double(size), 3) / (milliseconds / 1000) / 1e9
     }
 
-    /// Read bandwidth in GB/s of `threads` threads summing disjoint parts of
-    /// a `megabytes` buffer, best of `repetitions`.
+    /// Measures the read bandwidth in GB/s of `threads` threads summing
+    /// disjoint parts of a `megabytes` buffer, best of `repetitions`.
     static func readBandwidth(megabytes: Int, threads: Int, repetitions: Int) -> Double {
         let count = megabytes * 1024 * 1024 / MemoryLayout<SIMD16<Float>>.stride
         let buffer = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: count)

@@ -44,7 +44,7 @@ enum NPYReader {
         return Array(shape: shape, descriptor: descriptor, payload: data.subdata(in: (headerStart + headerLength)..<data.count))
     }
 
-    /// A `[B, L, H, D]`-or-any-shape float32 file as a contiguous tensor.
+    /// Reads a float32 file of any shape as a contiguous tensor.
     static func readFloat32(_ path: String) throws -> Tensor {
         let array = try read(path)
         guard array.descriptor == "<f4" else { throw NPYError("\(path): expected dtype <f4, found \(array.descriptor)") }
@@ -64,7 +64,8 @@ enum NPYReader {
         return try BoolTensor(shape: array.shape, scalars: array.payload.prefix(count).map { $0 != 0 })
     }
 
-    /// The text after `'name':` up to the next top-level comma or brace.
+    /// Returns the text after `'name':` up to the next top-level comma or
+    /// brace.
     private static func field(_ name: String, in header: String) -> String? {
         guard let keyRange = header.range(of: "'\(name)':") else { return nil }
         var depth = 0

@@ -50,7 +50,7 @@ enum PeakMemory {
         }
     }
 
-    /// A "Name: value kB" field of /proc/self/status, in KiB.
+    /// Reads a "Name: value kB" field of /proc/self/status, in KiB.
     private static func statusValue(_ name: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {

@@ -157,7 +157,7 @@ struct CaseRunner {
         return (result, timing)
     }
 
-    /// The errors of `actual` at `rows` against the reference rows.
+    /// Compares `actual` at `rows` with the reference rows.
     private func compare(_ actual: Tensor, _ expected: Tensor, rows: [Int], path: String) -> Verification {
         var maximumError = 0.0
         var maximumMagnitude = 0.0

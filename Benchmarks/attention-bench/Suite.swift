@@ -50,7 +50,7 @@ struct BenchmarkCase {
         self.name = name ?? (causal ? "\(shape) causal" : shape)
     }
 
-    /// The default suite: the worked example, a real model layer, transformer
+    /// Returns the default suite: the worked example, a real model layer, transformer
     /// sizes with causal variants, long sequences and decode shapes.
     static func defaultSuite(quick: Bool) -> [BenchmarkCase] {
         var cases = [

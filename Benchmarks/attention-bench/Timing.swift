@@ -6,8 +6,8 @@ func now() -> Double {
     Double(DispatchTime.now().uptimeNanoseconds) / 1e9
 }
 
-/// The median of `repetitions` timed calls of `body` in milliseconds, after
-/// one untimed warm-up call unless `warmedUp` says it already ran.
+/// Returns the median of `repetitions` timed calls of `body` in milliseconds,
+/// after one untimed warm-up call unless `warmedUp` is true.
 func medianMilliseconds(repetitions: Int, warmedUp: Bool = false, _ body: () throws -> Void) rethrows -> Double {
     if !warmedUp { try body() }
     var times: [Double] = []

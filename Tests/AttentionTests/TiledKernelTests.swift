@@ -16,21 +16,21 @@ enum TiledTestSupport {
         try Tensor(shape: shape, scalars: values(count: shape.reduce(1, *), seed: seed))
     }
 
-    /// A `[B, H, L, D]` tensor stored as `[B, L, H, D]` and viewed through a
-    /// permutation, the layout of a model's projection output.
+    /// Returns a `[B, H, L, D]` view of a tensor stored as `[B, L, H, D]`, the
+    /// layout of a model's projection output.
     static func interleavedTensor(_ shape: [Int], seed: UInt64) throws -> Tensor {
         let stored = [shape[0], shape[2], shape[1], shape[3]]
         return try tensor(stored, seed: seed).permuted([0, 2, 1, 3])
     }
 
-    /// The tolerance of a float32 attention row against the float64
+    /// Returns the tolerance of a float32 attention row against the float64
     /// reference: a few rounding errors per term of the two reductions.
     static func tolerance(keyDimension: Int, keyLength: Int) -> Float {
         Float.ulpOfOne * Float(4 * (keyDimension + keyLength) + 16)
     }
 
-    /// The largest absolute difference, its flat index, and whether NaN
-    /// positions agree.
+    /// Returns the largest absolute difference, its flat index, and whether
+    /// NaN positions agree.
     static func maximumDifference(_ actual: Tensor, _ expected: Tensor) -> (difference: Float, index: Int, nanMatches: Bool) {
         let a = actual.scalars
         let e = expected.scalars
@@ -64,7 +64,7 @@ enum TiledTestSupport {
                 sourceLocation: sourceLocation)
     }
 
-    /// Whether two tensors hold the same bits in every element.
+    /// Returns whether two tensors contain the same bits in every element.
     static func bitwiseEqual(_ first: Tensor, _ second: Tensor) -> Bool {
         first.shape == second.shape && first.scalars.map(\.bitPattern) == second.scalars.map(\.bitPattern)
     }
@@ -165,7 +165,8 @@ struct TiledKernelTests {
         for shape in Self.shapes {
             let (tiled, reference) = try runTiledAgainstReference(shape, setup, queryBlockSize: blocks.0, keyBlockSize: blocks.1)
             #expect(tiled.plan.path == .tiled)
-            #expect(tiled.plan.queryBlockSize == blocks.0 && tiled.plan.keyBlockSize == blocks.1)
+            #expect(tiled.plan.queryBlockSize == blocks.0)
+            #expect(tiled.plan.keyBlockSize == blocks.1)
             let tolerance = TiledTestSupport.tolerance(keyDimension: shape.keyDimension, keyLength: shape.keyLength)
             let label = "\(shape.testDescription) \(setup) blocks \(blocks)"
             TiledTestSupport.expectClose(tiled.output, reference.output, tolerance: tolerance, label)
