@@ -209,6 +209,39 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
 }
 #endif
 
+// MARK: - Finiteness
+
+// x * 0 is 0 for finite x and NaN for NaN or infinity, so one product per
+// element and an ordered comparison find any non-finite element.
+#define DEFINE_FINITENESS_BODY(suffix, attributes)                                               \
+    static attributes int allFinite##suffix(const float *base, ptrdiff_t rows, ptrdiff_t columns, \
+                                            ptrdiff_t rowStride) {                               \
+        for (ptrdiff_t row = 0; row < rows; row++) {                                             \
+            const float *values = base + row * rowStride;                                        \
+            int finite = 1;                                                                      \
+            for (ptrdiff_t i = 0; i < columns; i++) finite &= (values[i] * 0.0f == 0.0f);        \
+            if (!finite) return 0;                                                               \
+        }                                                                                        \
+        return 1;                                                                                \
+    }
+
+DEFINE_FINITENESS_BODY(Portable, )
+
+#if ATTENTION_HAS_X86_BODIES
+DEFINE_FINITENESS_BODY(AVX512, __attribute__((target("avx512f"))))
+DEFINE_FINITENESS_BODY(AVX2, __attribute__((target("avx2,fma"))))
+#endif
+
+int attention_all_finite(const float *base, ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t rowStride) {
+    switch (attention_kernels_variant()) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: return allFiniteAVX512(base, rows, columns, rowStride);
+    case ATTENTION_VARIANT_AVX2: return allFiniteAVX2(base, rows, columns, rowStride);
+#endif
+    default: return allFinitePortable(base, rows, columns, rowStride);
+    }
+}
+
 // MARK: - Dispatch
 
 void attention_exp_using(int variant, const float *input, float *output, ptrdiff_t count) {

@@ -129,3 +129,20 @@ struct ExponentialTests {
         #expect(empty == -.infinity)
     }
 }
+
+/// The vectorized finiteness check that routes value tiles.
+struct FinitenessCheckTests {
+    @Test("all finite detects each kind", arguments: [Float.nan, .infinity, -.infinity], [0, 15, 16, 40])
+    func detectsNonFinite(value: Float, index: Int) {
+        var values = (0..<2 * 41).map { Float($0) - 30 }
+        let clean = values.withUnsafeBufferPointer {
+            Exponential.allFinite(MatrixOperand(base: $0.baseAddress!, rows: 2, columns: 41, rowStride: 41, columnStride: 1))
+        }
+        #expect(clean)
+        values[41 + index] = value
+        let dirty = values.withUnsafeBufferPointer {
+            Exponential.allFinite(MatrixOperand(base: $0.baseAddress!, rows: 2, columns: 41, rowStride: 41, columnStride: 1))
+        }
+        #expect(!dirty)
+    }
+}

@@ -50,6 +50,13 @@ enum Exponential {
         attention_exp_scaled_sum(values, count, scale, shift)
     }
 
+    /// Returns whether every element of a matrix with unit column stride is
+    /// finite.
+    static func allFinite(_ matrix: MatrixOperand) -> Bool {
+        precondition(matrix.columnStride == 1 || matrix.columns <= 1, "allFinite needs unit column stride")
+        return attention_all_finite(matrix.base, matrix.rows, matrix.columns, matrix.rowStride) == 1
+    }
+
     /// `scaledMaximum` on the chosen body, for comparisons.
     static func scaledMaximum(_ values: UnsafePointer<Float>, count: Int, scale: Float, body: Body) -> Float {
         attention_scaled_maximum_using(body.rawValue, values, count, scale)

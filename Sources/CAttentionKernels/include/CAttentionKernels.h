@@ -41,6 +41,11 @@ float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale
 /// Accuracy and special values are those of `attention_exp`.
 float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift);
 
+/// Returns 1 when every element of the `rows` x `columns` row-major matrix at
+/// `base` (rows `rowStride` floats apart) is finite, 0 when any is NaN or
+/// infinite.
+int attention_all_finite(const float *base, ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t rowStride);
+
 /// The functions above with the body chosen by the caller, for tests and
 /// benchmarks that compare bodies. A body the CPU lacks falls back to the
 /// best supported one.
