@@ -23,17 +23,27 @@ enum Machine {
         return "unknown"
     }
 
+    /// The 1-minute load average from /proc/loadavg; above 0 when other
+    /// processes compete for the cores.
+    static var loadAverage: Double {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+              let first = text.split(separator: " ").first
+        else { return -1 }
+        return Double(first) ?? -1
+    }
+
     static func describe(threadCount: Int) -> MachineDescription {
         MachineDescription(
             cpu: cpuName, logicalProcessors: ProcessInfo.processInfo.activeProcessorCount,
             openBLASCore: BLAS.coreName,
             openBLASConfiguration: BLAS.configuration.trimmingCharacters(in: .whitespaces),
-            threadCount: threadCount, buildMode: buildMode,
+            threadCount: threadCount, buildMode: buildMode, loadAverageBefore: loadAverage, loadAverageAfter: nil,
             exponentialBody: ["portable C", "AVX2+FMA (run-time dispatch)", "AVX-512F (run-time dispatch)"][Int(attention_kernels_variant())])
     }
 
     /// Measures the rate of an n × n × n sgemm in GFLOP/s with OpenBLAS on
-    /// `threads` threads.
+    /// `threads` threads, from the fastest of `repetitions` calls so that a
+    /// busy moment on a shared machine does not lower it.
     static func sgemmRate(size: Int, threads: Int, repetitions: Int) throws -> Double {
         let a = try Tensor(shape: [size, size], scalars: (0..<size * size).map { Float($0 % 7) * 0.25 - 0.75 })
         let b = try Tensor(shape: [size, size], scalars: (0..<size * size).map { Float($0 % 5) * 0.25 - 0.5 })
@@ -41,9 +51,14 @@ enum Machine {
         let saved = BLAS.threadCount
         BLAS.threadCount = threads
         defer { BLAS.threadCount = saved }
-        let milliseconds = try medianMilliseconds(repetitions: repetitions) {
+        try BLAS.multiply(a, b, into: c)
+        var fastest = Double.infinity
+        for _ in 0..<repetitions {
+            let start = now()
             try BLAS.multiply(a, b, into: c)
+            fastest = Swift.min(fastest, (now() - start) * 1000)
         }
+        let milliseconds = fastest
         return 2 * pow(Double(size), 3) / (milliseconds / 1000) / 1e9
     }
 

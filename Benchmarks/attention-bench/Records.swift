@@ -20,14 +20,22 @@ struct MachineDescription: Codable {
     var openBLASConfiguration: String
     var threadCount: Int
     var buildMode: String
+    /// The 1-minute load averages before and after the run; other processes
+    /// on the machine raise them and make timings noisy.
+    var loadAverageBefore: Double
+    var loadAverageAfter: Double?
     var exponentialBody: String
 }
 
+/// Large sgemm rates, measured at the start and the end of the run; the
+/// higher of the two is the denominator of efficiency.
 struct SgemmRates: Codable {
     /// The square size n of the n × n × n product.
     var size: Int
     var singleThreadGFLOPs: Double
     var allThreadsGFLOPs: Double
+    var singleThreadGFLOPsAtEnd: Double?
+    var allThreadsGFLOPsAtEnd: Double?
 }
 
 struct ExponentialTiming: Codable {
@@ -75,7 +83,8 @@ struct Timing: Codable {
     var medianMilliseconds: Double
     var repetitions: Int
     var gflops: Double
-    /// GFLOP/s divided by the same run's sgemm rate at the same thread count.
+    /// GFLOP/s divided by the same run's higher sgemm rate (start or end) at
+    /// the same thread count.
     var efficiency: Double
     /// Median time of the reference divided by this time; `nil` when the
     /// reference was not timed on the whole shape.

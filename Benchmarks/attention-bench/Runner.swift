@@ -76,7 +76,7 @@ struct CaseRunner {
 
         // 3. Decode figures: K and V bytes against the time to read them once.
         var decode: DecodeFigures?
-        if benchmarkCase.queryLength <= 16, let tiled = timings.first {
+        if benchmarkCase.queryLength <= 16, benchmarkCase.keyLength >= 1024, let tiled = timings.first {
             let bytes = Double(benchmarkCase.batch * benchmarkCase.heads * benchmarkCase.keyLength * benchmarkCase.dimension * 2 * 4)
             let readOnce = bytes / (bandwidthGBPerSecond * 1e9) * 1000
             decode = DecodeFigures(

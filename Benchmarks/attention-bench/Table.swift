@@ -19,12 +19,16 @@ enum Table {
             format: "softmax exp: %@ body; ns per value: chosen %.3f, AVX2 C %.3f, portable C %.3f, Swift SIMD16 (default target) %.3f",
             machine.exponentialBody, exp.dispatchedNanosecondsPerValue, exp.avx2NanosecondsPerValue, exp.portableNanosecondsPerValue,
             exp.swiftSIMD16NanosecondsPerValue))
+        let sgemm = report.sgemm
         lines.append(String(
-            format: "sgemm %d x %d x %d: %.1f GFLOP/s on 1 thread, %.1f GFLOP/s on %d threads",
-            report.sgemm.size, report.sgemm.size, report.sgemm.size, report.sgemm.singleThreadGFLOPs,
-            report.sgemm.allThreadsGFLOPs, machine.threadCount))
+            format: "sgemm %d x %d x %d, fastest of several calls, at start / end of run: 1 thread %.1f / %.1f GFLOP/s, %d threads %.1f / %.1f GFLOP/s",
+            sgemm.size, sgemm.size, sgemm.size, sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd ?? .nan,
+            machine.threadCount, sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd ?? .nan))
+        lines.append(String(
+            format: "load average (1 min) before / after: %.2f / %.2f (above 0: other processes shared the cores)",
+            machine.loadAverageBefore, machine.loadAverageAfter ?? .nan))
         lines.append(String(format: "memory read bandwidth (%d threads): %.1f GB/s", machine.threadCount, report.memoryBandwidthGBPerSecond))
-        lines.append("GFLOP/s counts 4*B*H*Lq*Lk*D; eff = GFLOP/s / sgemm rate at the same thread count;")
+        lines.append("GFLOP/s counts 4*B*H*Lq*Lk*D; eff = GFLOP/s / the higher sgemm rate at the same thread count;")
         lines.append("extra MiB = peak resident memory (VmHWM) during one call minus resident memory before it.")
         return lines.joined(separator: "\n")
     }
