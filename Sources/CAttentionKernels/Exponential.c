@@ -209,6 +209,72 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
 }
 #endif
 
+// MARK: - Online softmax over a tile
+
+// One tile step of the online softmax for every row; see the header for the
+// contract. `scaledMaximum##suffix` and `expScaledSum##suffix` are the bodies
+// of the same variant.
+#define DEFINE_TILE_UPDATE(suffix, attributes)                                                   \
+    static attributes void updateTile##suffix(                                                   \
+        float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal,    \
+        float scale, float *runningMax, float *runningSum, float *accumulator,                   \
+        ptrdiff_t valueDimension, int accumulatorIsWritten) {                                    \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                                   \
+            float *row = scores + r * keys;                                                      \
+            ptrdiff_t visible = keys;                                                            \
+            if (causal) {                                                                        \
+                ptrdiff_t limit = firstRowVisible + r;                                           \
+                visible = limit < 0 ? 0 : (limit > keys ? keys : limit);                         \
+            }                                                                                    \
+            float tileMax = scaledMaximum##suffix(row, visible, scale);                          \
+            float previous = runningMax[r];                                                      \
+            float newMax = (tileMax != tileMax || previous != previous)                          \
+                               ? NAN                                                             \
+                               : (tileMax > previous ? tileMax : previous);                      \
+            if (newMax == -INFINITY) {                                                           \
+                for (ptrdiff_t c = 0; c < keys; c++) row[c] = 0.0f;                              \
+                continue;                                                                        \
+            }                                                                                    \
+            float correction = previous == -INFINITY ? 0.0f : expScalar(previous - newMax);      \
+            float tileSum = expScaledSum##suffix(row, visible, scale, newMax);                   \
+            for (ptrdiff_t c = visible; c < keys; c++) row[c] = 0.0f;                            \
+            runningSum[r] = runningSum[r] * correction + tileSum;                                \
+            if (accumulatorIsWritten && correction != 1.0f) {                                    \
+                float *accumulatorRow = accumulator + r * valueDimension;                        \
+                for (ptrdiff_t d = 0; d < valueDimension; d++) accumulatorRow[d] *= correction;  \
+            }                                                                                    \
+            runningMax[r] = newMax;                                                              \
+        }                                                                                        \
+    }
+
+DEFINE_TILE_UPDATE(Portable, )
+
+#if ATTENTION_HAS_X86_BODIES
+DEFINE_TILE_UPDATE(AVX512, AVX512)
+DEFINE_TILE_UPDATE(AVX2, __attribute__((target("avx2,fma"))))
+#endif
+
+void attention_online_softmax_tile(
+    float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
+    float *runningMax, float *runningSum, float *accumulator, ptrdiff_t valueDimension, int accumulatorIsWritten) {
+    switch (attention_kernels_variant()) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512:
+        updateTileAVX512(scores, rows, keys, firstRowVisible, causal, scale, runningMax, runningSum, accumulator,
+                         valueDimension, accumulatorIsWritten);
+        return;
+    case ATTENTION_VARIANT_AVX2:
+        updateTileAVX2(scores, rows, keys, firstRowVisible, causal, scale, runningMax, runningSum, accumulator,
+                       valueDimension, accumulatorIsWritten);
+        return;
+#endif
+    default:
+        updateTilePortable(scores, rows, keys, firstRowVisible, causal, scale, runningMax, runningSum, accumulator,
+                           valueDimension, accumulatorIsWritten);
+        return;
+    }
+}
+
 // MARK: - Finiteness
 
 // x * 0 is 0 for finite x and NaN for NaN or infinity, so one product per

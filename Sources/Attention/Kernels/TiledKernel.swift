@@ -179,41 +179,17 @@ enum TiledKernel {
             //    the sum of exp(score - runningMax) over visible keys so far,
             //    and the tile row contains exp(score - runningMax), exactly 0 at
             //    hidden keys, ready to be added to the rescaled accumulator.
-            for tileRow in 0..<rowCount {
-                let r = firstTileRow + tileRow
-                let rowScores = scores + tileRow * keyCount
-                let visibleCount: Int
-                let rowScale: Float
-                if onlyCausal {
-                    let limit = problem.causalLimit(forQuery: firstRow + r)
-                    visibleCount = limit == Int.max ? keyCount : Swift.max(0, Swift.min(keyCount, limit - tileFirstKey + 1))
-                    rowScale = scale
-                } else {
-                    visibleCount = keyCount
-                    rowScale = 1
-                }
-
-                // A NaN score makes the maximum NaN, which spreads to this
-                // row's output and no other.
-                let tileMax = Exponential.scaledMaximum(rowScores, count: visibleCount, scale: rowScale)
-                let newMax = tileMax.isNaN || runningMax[r].isNaN ? Float.nan : Swift.max(runningMax[r], tileMax)
-                if newMax == -.infinity {
-                    // Nothing visible yet: the probabilities are exact zeros.
-                    rowScores.update(repeating: 0, count: keyCount)
-                    continue
-                }
-                let correction = runningMax[r] == -.infinity ? 0 : Exponential.scalar(runningMax[r] - newMax)
-                let tileSum = Exponential.exponentiateScaled(rowScores, count: visibleCount, scale: rowScale, shift: newMax)
-                if visibleCount < keyCount {
-                    (rowScores + visibleCount).update(repeating: 0, count: keyCount - visibleCount)
-                }
-                runningSum[r] = runningSum[r] * correction + tileSum
-                if accumulatorIsWritten && correction != 1 {
-                    let accumulatorRow = accumulator + r * dv
-                    for d in 0..<dv { accumulatorRow[d] *= correction }
-                }
-                runningMax[r] = newMax
-            }
+            //    A NaN score makes its row's maximum NaN, which spreads to
+            //    that row's output and no other.
+            let causalRows = onlyCausal && problem.causal != nil
+            let firstRowVisible = causalRows ? problem.causalLimit(forQuery: firstRow + firstTileRow) - tileFirstKey + 1 : keyCount
+            Softmax.updateTile(
+                scores, rows: rowCount, keys: keyCount,
+                causalFirstRowVisibleCount: causalRows ? firstRowVisible : nil, scale: onlyCausal ? scale : 1,
+                state: SoftmaxState(
+                    accumulator: accumulator + firstTileRow * dv, runningMax: runningMax + firstTileRow,
+                    runningSum: runningSum + firstTileRow),
+                valueDimension: dv, accumulatorIsWritten: accumulatorIsWritten)
 
             // 4. Weighted sum of the tile's values, added to the accumulator;
             //    the first tile overwrites it, which saves a zero fill. Values

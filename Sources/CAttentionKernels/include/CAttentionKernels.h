@@ -41,6 +41,22 @@ float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale
 /// Accuracy and special values are those of `attention_exp`.
 float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift);
 
+/// Runs one tile step of the online softmax for every row of a
+/// `rows` x `keys` tile of raw scores (row stride `keys`).
+///
+/// Row r sees its first `visible` keys: all of them unless `causal` is
+/// nonzero, in which case `visible = clamp(firstRowVisible + r, 0, keys)`.
+/// With m the running maximum before the step and M the new one (the maximum
+/// of m and of scale * score over visible keys, NaN when either is NaN), the
+/// step writes exp(scale * score - M) over the visible keys and exact zeros
+/// after them, multiplies runningSum and, when `accumulatorIsWritten`, the
+/// accumulator row (`valueDimension` floats) by exp(m - M), adds the row's
+/// new sum, and stores M. A row whose M is -inf is left as zeros with its
+/// state unchanged.
+void attention_online_softmax_tile(
+    float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
+    float *runningMax, float *runningSum, float *accumulator, ptrdiff_t valueDimension, int accumulatorIsWritten);
+
 /// Returns 1 when every element of the `rows` x `columns` row-major matrix at
 /// `base` (rows `rowStride` floats apart) is finite, 0 when any is NaN or
 /// infinite.
