@@ -13,7 +13,7 @@ struct DecodeTests {
             batch: 2, queryHeads: 4, keyValueHeads: 2, queryLength: 3, keyLength: keyLength,
             keyDimension: 16, valueDimension: 8, interleaved: false)
         let (tiled, reference) = try runTiledAgainstReference(shape, setup, queryBlockSize: nil, keyBlockSize: nil)
-        #expect(tiled.plan.keySplitCount == keyLength / TiledBlocking.minimumKeysPerPart)
+        #expect(tiled.plan.keySplitCount == Swift.min(keyLength / TiledBlocking.minimumKeysPerPart, 16 / shape.queryLength))
         let tolerance = TiledTestSupport.tolerance(keyDimension: 16, keyLength: keyLength)
         TiledTestSupport.expectClose(tiled.output, reference.output, tolerance: tolerance, "\(setup)")
         TiledTestSupport.expectClose(tiled.logSumExp!, reference.logSumExp!, tolerance: tolerance * 8, "\(setup) log-sum-exp")
@@ -46,6 +46,16 @@ struct DecodeTests {
         }
         #expect(TiledTestSupport.bitwiseEqual(outputs[1], outputs[0]))
         #expect(TiledTestSupport.bitwiseEqual(outputs[2], outputs[0]))
+    }
+
+    /// Sixteen query rows would need 16 partial rows per part, so they run
+    /// unsplit; eight rows split in two.
+    @Test("split count shrinks with rows", arguments: [(1, 16), (8, 2), (16, 1)])
+    func splitCountPerRows(rows: (Int, Int)) throws {
+        let q = try TiledTestSupport.tensor([1, 1, rows.0, 8], seed: 5)
+        let k = try TiledTestSupport.tensor([1, 1, 65536, 8], seed: 6)
+        let plan = try planAttention(queries: q, keys: k, values: k)
+        #expect(plan.keySplitCount == rows.1)
     }
 
     @Test("long queries do not split")

@@ -35,7 +35,8 @@ struct TiledBlocking: Equatable {
     static let maximumSplitQueryLength = 16
     /// The minimum number of keys per split part.
     static let minimumKeysPerPart = 2048
-    /// The maximum number of parts the keys are split into.
+    /// The maximum number of parts the keys are split into, for one query
+    /// row; `Lq` rows get at most `16 / Lq` parts.
     static let maximumKeySplitCount = 16
 
     init(queryBlockSize: Int, keyBlockSize: Int, keySplitCount: Int) {
@@ -51,9 +52,14 @@ struct TiledBlocking: Equatable {
         let queryBlockSize = options.queryBlockSize
             ?? Swift.max(1, Swift.min(Self.defaultQueryBlockSize, queryLength))
 
+        // Each part keeps a partial result of Lq rows, so the parts of one
+        // (batch, head) hold at most 16 rows: partial results stay within 16
+        // times the output.
         var keySplitCount = 1
-        if queryLength <= Self.maximumSplitQueryLength, keyLength >= 2 * Self.minimumKeysPerPart {
-            keySplitCount = Swift.min(Self.maximumKeySplitCount, keyLength / Self.minimumKeysPerPart)
+        if queryLength >= 1, queryLength <= Self.maximumSplitQueryLength, keyLength >= 2 * Self.minimumKeysPerPart {
+            keySplitCount = Swift.min(
+                Self.maximumKeySplitCount / queryLength, keyLength / Self.minimumKeysPerPart)
+            keySplitCount = Swift.max(1, keySplitCount)
         }
 
         let keyBlockSize: Int
