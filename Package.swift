@@ -68,5 +68,11 @@ let package = Package(
             name: "AttentionChartsTests",
             dependencies: ["Attention", "AttentionCharts"]
         ),
+        // Runs the built `attention` executable as a subprocess; the
+        // dependency makes `swift test` build it first.
+        .testTarget(
+            name: "AttentionCLITests",
+            dependencies: ["attention", "AttentionIO"]
+        ),
     ]
 )

@@ -54,6 +54,9 @@ struct AttentionProblem: @unchecked Sendable {
     let booleanMask: BoolTensor?   // [B, Hq, Lq, Lk] broadcast view
     let additiveMask: Tensor?      // [B, Hq, Lq, Lk] broadcast view
     let causal: CausalAlignment?
+    /// The sliding window, with sizes clamped to `Lq + Lk` so that bounds
+    /// computed from them cannot overflow; a larger size hides nothing more.
+    let window: SlidingWindow?
     /// The keys that are not padding, one entry per batch item.
     let keySelections: [KeySelection]
 
@@ -73,6 +76,21 @@ struct AttentionProblem: @unchecked Sendable {
         case .topLeft: row
         case .bottomRight: row + keyLength - queryLength
         }
+    }
+
+    /// The key positions that query `row` may see under the causal mask and
+    /// the sliding window, as bounds `lower...upper`; the range is empty when
+    /// `lower > upper`. Without either mask the bounds are `0` and `Int.max`.
+    @inline(__always)
+    func visiblePositions(forQuery row: Int) -> (lower: Int, upper: Int) {
+        var lower = 0
+        var upper = causalLimit(forQuery: row)
+        if let window {
+            let centre = row + keyLength - queryLength
+            lower = Swift.max(lower, centre - window.left)
+            upper = Swift.min(upper, centre + window.right)
+        }
+        return (lower, upper)
     }
 
     /// Whether any mask other than key padding is present.
@@ -95,8 +113,8 @@ extension AttentionProblem {
     init(
         query: Tensor, key: Tensor, value: Tensor, output: Tensor,
         logSumExp: Tensor?, weights: Tensor?,
-        scale: Float?, mask: AttentionMask?, causal: CausalAlignment?, keyPadding: KeyPadding?,
-        outputsArePlaceholders: Bool = false
+        scale: Float?, mask: AttentionMask?, causal: CausalAlignment?, window: SlidingWindow? = nil,
+        keyPadding: KeyPadding?, outputsArePlaceholders: Bool = false
     ) throws {
         try Self.checkRank(query, 4, "query", legend: "[B, Hq, Lq, Dk]")
         try Self.checkRank(key, 4, "key", legend: "[B, Hkv, Lk, Dk]")
@@ -145,6 +163,18 @@ extension AttentionProblem {
                 output: output, logSumExp: logSumExp, weights: weights,
                 inputs: [("query", query), ("key", key), ("value", value)],
                 shape: [batchSize, queryHeads, queryLength, valueDimension, keyLength])
+        }
+
+        var clampedWindow: SlidingWindow?
+        if let window {
+            for (name, size) in [("left", window.left), ("right", window.right)] where size < 0 {
+                throw AttentionError(
+                    .invalidValue, argument: "window.\(name)", expected: "a window size of at least 0",
+                    actual: "\(size) in \(window)",
+                    fix: "Pass 0 to see no keys on that side of the centre")
+            }
+            let reach = queryLength + keyLength
+            clampedWindow = SlidingWindow(left: Swift.min(window.left, reach), right: Swift.min(window.right, reach))
         }
 
         let scoreShape = [batchSize, queryHeads, queryLength, keyLength]
@@ -213,6 +243,7 @@ extension AttentionProblem {
         self.booleanMask = booleanMask
         self.additiveMask = additiveMask
         self.causal = causal
+        self.window = clampedWindow
         self.keySelections = keySelections
     }
 

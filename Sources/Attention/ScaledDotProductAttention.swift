@@ -44,6 +44,11 @@ public struct AttentionResult: Sendable {
 ///   - mask: a boolean or additive mask broadcastable to `[B, Hq, Lq, Lk]`.
 ///   - causal: a causal mask with an explicit alignment, combined with any
 ///     other mask.
+///   - window: a sliding window of keys around each query, aligned to the
+///     bottom-right corner (see `SlidingWindow`); its sizes must be at
+///     least 0. The materialized path then scores only the keys each block
+///     of queries can reach. NOTE: the tiled path applies the window but
+///     still visits every key tile, so its cost does not shrink yet.
 ///   - keyPadding: keys that are padding; they are never read.
 ///   - options: the path, threads and block sizes.
 /// - Returns: `[B, Hq, Lq, Dv]`. A query row with no visible key is zero.
@@ -51,16 +56,19 @@ public struct AttentionResult: Sendable {
 ///   scale or options are invalid. Nothing is computed in that case.
 /// - Complexity: O(B·Hq·Lq·Lk·(Dk + Dv)) time. Scratch is O(Lq·Lk) per
 ///   thread on the materialized path and O(block size) on the tiled path.
+///   With a window of `w = left + right + 1` keys the materialized path
+///   takes O(B·Hq·Lq·(w + 256)·(Dk + Dv)) time and O(256·(w + 256)) scratch
+///   per thread.
 /// - Note: Scores are float32 sgemm products; the softmax subtracts each row's
 ///   maximum before `exp`, so large logits do not overflow.
 public func scaledDotProductAttention(
     queries: Tensor, keys: Tensor, values: Tensor,
     scale: Float? = nil, mask: AttentionMask? = nil, causal: CausalAlignment? = nil,
-    keyPadding: KeyPadding? = nil, options: ExecutionOptions = ExecutionOptions()
+    window: SlidingWindow? = nil, keyPadding: KeyPadding? = nil, options: ExecutionOptions = ExecutionOptions()
 ) throws -> Tensor {
     try scaledDotProductAttention(
         queries: queries, keys: keys, values: values, scale: scale, mask: mask, causal: causal,
-        keyPadding: keyPadding, returning: [], options: options
+        window: window, keyPadding: keyPadding, returning: [], options: options
     ).output
 }
 
@@ -78,7 +86,7 @@ public func scaledDotProductAttention(
 public func scaledDotProductAttention(
     queries: Tensor, keys: Tensor, values: Tensor,
     scale: Float? = nil, mask: AttentionMask? = nil, causal: CausalAlignment? = nil,
-    keyPadding: KeyPadding? = nil, returning outputs: AttentionOutputs,
+    window: SlidingWindow? = nil, keyPadding: KeyPadding? = nil, returning outputs: AttentionOutputs,
     options: ExecutionOptions = ExecutionOptions()
 ) throws -> AttentionResult {
     // Check the shapes before allocating outputs from them.
@@ -91,7 +99,7 @@ public func scaledDotProductAttention(
     let weights = outputs.contains(.weights) ? try Tensor(shape: [batch, heads, queryLength, keys.shape[2]], repeating: 0) : nil
     let plan = try scaledDotProductAttention(
         queries: queries, keys: keys, values: values, into: output, logSumExp: logSumExp, weights: weights,
-        scale: scale, mask: mask, causal: causal, keyPadding: keyPadding, options: options)
+        scale: scale, mask: mask, causal: causal, window: window, keyPadding: keyPadding, options: options)
     return AttentionResult(output: output, logSumExp: logSumExp, weights: weights, plan: plan)
 }
 
@@ -110,11 +118,11 @@ public func scaledDotProductAttention(
     queries: Tensor, keys: Tensor, values: Tensor,
     into output: Tensor, logSumExp: Tensor? = nil, weights: Tensor? = nil,
     scale: Float? = nil, mask: AttentionMask? = nil, causal: CausalAlignment? = nil,
-    keyPadding: KeyPadding? = nil, options: ExecutionOptions = ExecutionOptions()
+    window: SlidingWindow? = nil, keyPadding: KeyPadding? = nil, options: ExecutionOptions = ExecutionOptions()
 ) throws -> AttentionPlan {
     let problem = try AttentionProblem(
         query: queries, key: keys, value: values, output: output, logSumExp: logSumExp, weights: weights,
-        scale: scale, mask: mask, causal: causal, keyPadding: keyPadding)
+        scale: scale, mask: mask, causal: causal, window: window, keyPadding: keyPadding)
     let plan = try AttentionPlan.make(for: problem, options: options)
     try run(problem, plan: plan)
     return plan
@@ -127,7 +135,7 @@ public func scaledDotProductAttention(
 public func planAttention(
     queries: Tensor, keys: Tensor, values: Tensor,
     scale: Float? = nil, mask: AttentionMask? = nil, causal: CausalAlignment? = nil,
-    keyPadding: KeyPadding? = nil, returning outputs: AttentionOutputs = [],
+    window: SlidingWindow? = nil, keyPadding: KeyPadding? = nil, returning outputs: AttentionOutputs = [],
     options: ExecutionOptions = ExecutionOptions()
 ) throws -> AttentionPlan {
     try validateShapesForAllocation(queries: queries, keys: keys, values: values)
@@ -144,7 +152,8 @@ public func planAttention(
         output: try view([batch, heads, queryLength, values.shape[3]]),
         logSumExp: outputs.contains(.logSumExp) ? try view([batch, heads, queryLength]) : nil,
         weights: outputs.contains(.weights) ? try view([batch, heads, queryLength, keys.shape[2]]) : nil,
-        scale: scale, mask: mask, causal: causal, keyPadding: keyPadding, outputsArePlaceholders: true)
+        scale: scale, mask: mask, causal: causal, window: window, keyPadding: keyPadding,
+        outputsArePlaceholders: true)
     return try AttentionPlan.make(for: problem, options: options)
 }
 
@@ -161,7 +170,7 @@ func run(_ problem: AttentionProblem, plan: AttentionPlan) throws {
 }
 
 /// Checks the ranks that output allocation depends on.
-private func validateShapesForAllocation(queries: Tensor, keys: Tensor, values: Tensor) throws {
+func validateShapesForAllocation(queries: Tensor, keys: Tensor, values: Tensor) throws {
     for (name, tensor, legend) in [("query", queries, "[B, Hq, Lq, Dk]"), ("key", keys, "[B, Hkv, Lk, Dk]"), ("value", values, "[B, Hkv, Lk, Dv]")]
     where tensor.rank != 4 {
         throw AttentionError(

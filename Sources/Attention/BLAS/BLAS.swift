@@ -1,6 +1,6 @@
 // The only Swift file that imports the C layer. Every call into OpenBLAS or
 // LAPACKE goes through a wrapper here that checks its sizes first, because
-// OpenBLAS answers an invalid argument by printing to stderr and computing
+// OpenBLAS reports an invalid argument by printing to stderr and computing
 // nothing.
 
 import CBLAS
@@ -35,8 +35,8 @@ struct MutableMatrixOperand {
     }
 }
 
-/// How a matrix is handed to row-major `cblas_sgemm`: its transpose flag and
-/// leading dimension.
+/// The transpose flag and leading dimension that row-major `cblas_sgemm`
+/// reads a matrix with.
 private struct BLASLayout {
     var transposed: Bool
     var leadingDimension: Int
@@ -383,5 +383,145 @@ extension StridedTensor where Scalar == Float {
         return MutableMatrixOperand(
             base: baseAddress, rows: shape[0], columns: shape[1],
             rowStride: strides[0], columnStride: strides[1])
+    }
+}
+
+// MARK: - LAPACK
+
+/// Typed wrappers over LAPACKE for the factorizations sgemm cannot do. Every
+/// matrix is row-major and packed (leading dimension = columns); every
+/// wrapper checks that its sizes fit LAPACK's 32-bit integers before the
+/// call and turns a nonzero `info` into `AttentionError(.lapackFailure)`.
+enum LAPACK {
+    /// Factors `a = Q·R` in place by `LAPACKE_sgeqrf`.
+    ///
+    /// On return the upper triangle of `a` holds `R` and the part below the
+    /// diagonal holds the Householder reflectors that `formQ` expands.
+    ///
+    /// - Parameter a: `[rows, columns]`, overwritten.
+    /// - Returns: the `min(rows, columns)` reflector scales (`tau`).
+    /// - Throws: `.sizeLimitExceeded` when a size does not fit `Int32`;
+    ///   `.lapackFailure` when LAPACKE reports an invalid argument, which
+    ///   includes NaN in `a`.
+    static func qrFactorization(_ a: inout [Float], rows: Int, columns: Int) throws -> [Float] {
+        try checkSizes(rows: rows, columns: columns, routine: "LAPACKE_sgeqrf")
+        precondition(a.count == rows * columns, "qrFactorization: a must hold rows × columns elements")
+        var tau = [Float](repeating: 0, count: Swift.min(rows, columns))
+        if rows == 0 || columns == 0 { return tau }
+        let info = a.withUnsafeMutableBufferPointer { matrix in
+            tau.withUnsafeMutableBufferPointer { scales in
+                LAPACKE_sgeqrf(
+                    LAPACK_ROW_MAJOR, Int32(rows), Int32(columns), matrix.baseAddress, Int32(columns),
+                    scales.baseAddress)
+            }
+        }
+        try check(info, routine: "LAPACKE_sgeqrf", matrixArgument: 4)
+        return tau
+    }
+
+    /// Overwrites the output of `qrFactorization` with the first `columns`
+    /// columns of `Q`, which are orthonormal, by `LAPACKE_sorgqr`.
+    ///
+    /// - Parameters:
+    ///   - a: `[rows, columns]` with `rows >= columns`, as `qrFactorization`
+    ///     left it.
+    ///   - reflectorScales: the `tau` that `qrFactorization` returned.
+    /// - Throws: as `qrFactorization`, and `.invalidShape` when
+    ///   `rows < columns`.
+    static func formQ(_ a: inout [Float], rows: Int, columns: Int, reflectorScales: [Float]) throws {
+        try checkSizes(rows: rows, columns: columns, routine: "LAPACKE_sorgqr")
+        guard rows >= columns else {
+            throw AttentionError(
+                .invalidShape, argument: "LAPACKE_sorgqr", expected: "at least as many rows as columns",
+                actual: "\(rows) × \(columns)")
+        }
+        precondition(a.count == rows * columns, "formQ: a must hold rows × columns elements")
+        precondition(reflectorScales.count == columns, "formQ: one reflector scale per column")
+        if columns == 0 { return }
+        let info = a.withUnsafeMutableBufferPointer { matrix in
+            reflectorScales.withUnsafeBufferPointer { scales in
+                LAPACKE_sorgqr(
+                    LAPACK_ROW_MAJOR, Int32(rows), Int32(columns), Int32(columns), matrix.baseAddress,
+                    Int32(columns), scales.baseAddress)
+            }
+        }
+        try check(info, routine: "LAPACKE_sorgqr", matrixArgument: 5)
+    }
+
+    /// The thin singular value decomposition `a = U · diag(σ) · Vᵀ` by
+    /// `LAPACKE_sgesdd` (divide and conquer, `jobz = 'S'`).
+    ///
+    /// - Parameter a: `[rows, columns]`; a copy is factored.
+    /// - Returns: `u` `[rows, k]`, the singular values `[k]` in descending
+    ///   order, and `vt` `[k, columns]`, with `k = min(rows, columns)`.
+    /// - Throws: `.sizeLimitExceeded` when a size does not fit `Int32`;
+    ///   `.lapackFailure` when LAPACKE reports an invalid argument (NaN in
+    ///   `a` included) or the bidiagonal iteration did not converge.
+    static func singularValueDecomposition(
+        _ a: [Float], rows: Int, columns: Int
+    ) throws -> (u: [Float], singularValues: [Float], vt: [Float]) {
+        try checkSizes(rows: rows, columns: columns, routine: "LAPACKE_sgesdd")
+        precondition(a.count == rows * columns, "singularValueDecomposition: a must hold rows × columns elements")
+        let k = Swift.min(rows, columns)
+        var matrix = a
+        var u = [Float](repeating: 0, count: rows * k)
+        var singularValues = [Float](repeating: 0, count: k)
+        var vt = [Float](repeating: 0, count: k * columns)
+        if k == 0 { return (u, singularValues, vt) }
+        let info = matrix.withUnsafeMutableBufferPointer { matrixBuffer in
+            u.withUnsafeMutableBufferPointer { uBuffer in
+                singularValues.withUnsafeMutableBufferPointer { sBuffer in
+                    vt.withUnsafeMutableBufferPointer { vtBuffer in
+                        LAPACKE_sgesdd(
+                            LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")), Int32(rows), Int32(columns),
+                            matrixBuffer.baseAddress, Int32(columns), sBuffer.baseAddress,
+                            uBuffer.baseAddress, Int32(k), vtBuffer.baseAddress, Int32(columns))
+                    }
+                }
+            }
+        }
+        try check(info, routine: "LAPACKE_sgesdd", matrixArgument: 5)
+        return (u, singularValues, vt)
+    }
+
+    /// Rejects sizes whose counts or element totals do not fit LAPACK's
+    /// 32-bit integers.
+    static func checkSizes(rows: Int, columns: Int, routine: String) throws {
+        for (name, value) in [("rows", rows), ("columns", columns)] {
+            guard value >= 0, value <= BLAS.maximumInt32 else {
+                throw AttentionError(
+                    .sizeLimitExceeded, argument: "\(routine) \(name)",
+                    expected: "0...\(BLAS.maximumInt32) to fit a 32-bit LAPACK integer", actual: "\(value)")
+            }
+        }
+        guard !rows.multipliedReportingOverflow(by: columns).overflow else {
+            throw AttentionError(
+                .sizeLimitExceeded, argument: "\(routine) matrix",
+                expected: "rows × columns that fits Int", actual: "\(rows) × \(columns)")
+        }
+    }
+
+    /// Converts LAPACKE's `info` into a typed error: negative values name an
+    /// invalid argument (LAPACKE's NaN check reports NaN in the matrix as
+    /// argument `matrixArgument`; -1010 and -1011 are failed workspace
+    /// allocations), positive values a routine-specific failure.
+    private static func check(_ info: Int32, routine: String, matrixArgument: Int) throws {
+        if info == 0 { return }
+        let meaning: String
+        switch Int(info) {
+        case -matrixArgument:
+            meaning = "the matrix is invalid; LAPACKE reports NaN entries this way"
+        case -1011, -1010:
+            meaning = "LAPACKE could not allocate its workspace"
+        case ..<0:
+            meaning = "argument \(-info) is invalid"
+        default:
+            meaning = routine == "LAPACKE_sgesdd"
+                ? "the singular value iteration did not converge"
+                : "the routine reported a failure"
+        }
+        throw AttentionError(
+            .lapackFailure, argument: routine, expected: "info = 0", actual: "info = \(info): \(meaning)",
+            fix: "Check the inputs for NaN or infinite values")
     }
 }

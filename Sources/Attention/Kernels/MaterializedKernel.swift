@@ -8,13 +8,34 @@ import Foundation
 /// sgemm, a row softmax in place, and the output by a second sgemm.
 ///
 /// Scratch is `Lq · Lk` floats per worker thread, so this path suits short
-/// and medium sequences and callers that want the attention weights.
+/// and medium sequences and callers that want the attention weights. Under a
+/// sliding window it scores blocks of query rows against only the keys their
+/// window can reach, in O(L · window) time and memory.
 enum MaterializedKernel {
+    /// The query rows scored at once when a sliding window is present. Each
+    /// block scores only the keys its window union can see, so the scratch
+    /// holds `windowRowBlockSize · (windowRowBlockSize + left + right)`
+    /// floats instead of `Lq · Lk`.
+    static let windowRowBlockSize = 256
+
+    /// The query rows scored at once: all of them, or a block under a window.
+    static func rowBlockSize(_ problem: AttentionProblem) -> Int {
+        problem.window == nil ? problem.queryLength : Swift.min(problem.queryLength, windowRowBlockSize)
+    }
+
+    /// The most keys one row block can see: all of them, or the width of the
+    /// window union of a block.
+    static func scoredKeyCount(_ problem: AttentionProblem) -> Int {
+        guard let window = problem.window else { return problem.keyLength }
+        return Swift.min(problem.keyLength, rowBlockSize(problem) + window.left + window.right)
+    }
+
     /// The scratch floats one worker needs.
     static func scratchCount(_ problem: AttentionProblem) -> Int {
         let gather = problem.keySelections.contains { if case .gathered = $0 { true } else { false } }
         let packedKeys = gather ? problem.keyLength * (problem.keyDimension + problem.valueDimension) : 0
-        return problem.queryLength * problem.keyLength + problem.queryLength + packedKeys
+        let rows = rowBlockSize(problem)
+        return rows * scoredKeyCount(problem) + rows + packedKeys
     }
 
     static func run(_ problem: AttentionProblem, threadCount: Int) throws {
@@ -33,17 +54,11 @@ enum MaterializedKernel {
     }
 
     private static func runHead(_ problem: AttentionProblem, batch: Int, head: Int, scratch: UnsafeMutablePointer<Float>) throws {
-        let lq = problem.queryLength
         let selection = problem.keySelections[batch]
-        let n = selection.count
         let kvHead = problem.keyValueHead(forQueryHead: head)
-        let query = problem.query.pointer(batch, head)
-        let output = problem.output.pointer(batch, head)
+        let rowBlockSize = rowBlockSize(problem)
         let scores = scratch
-        let sums = scratch + lq * n
-        let outputMatrix = MutableMatrixOperand(
-            base: output.base, rows: lq, columns: problem.valueDimension,
-            rowStride: output.rowStride, columnStride: output.columnStride)
+        let sums = scratch + rowBlockSize * scoredKeyCount(problem)
 
         // Only the selected keys are read: a prefix in place, or a gathered
         // copy when padding sits between real keys.
@@ -54,25 +69,58 @@ enum MaterializedKernel {
             valueMatrix = valueMatrix.rows(0, count: count)
         case .gathered(let positions):
             (keyMatrix, valueMatrix) = problem.gatherKeyValues(
-                keyMatrix: keyMatrix, valueMatrix: valueMatrix, positions: positions, into: sums + lq)
+                keyMatrix: keyMatrix, valueMatrix: valueMatrix, positions: positions, into: sums + rowBlockSize)
         }
 
-        // 1. Raw scores q · k for every query and selected key, by sgemm.
-        let scoreMatrix = MutableMatrixOperand(base: scores, rows: lq, columns: n, rowStride: n, columnStride: 1)
+        var firstRow = 0
+        while firstRow < problem.queryLength {
+            let rowCount = Swift.min(rowBlockSize, problem.queryLength - firstRow)
+            // Keys outside this range are hidden from every row of the block
+            // by the causal mask or the window.
+            let keyRange = problem.visibleKeyRange(
+                firstRow: firstRow, rowCount: rowCount, selection: selection, firstKey: 0, keyCount: selection.count)
+            try runRowBlock(
+                problem, batch: batch, head: head, firstRow: firstRow, rowCount: rowCount,
+                selection: selection, keyRange: keyRange,
+                keyMatrix: keyMatrix.rows(keyRange.lowerBound, count: keyRange.count),
+                valueMatrix: valueMatrix.rows(keyRange.lowerBound, count: keyRange.count),
+                scores: scores, sums: sums)
+            firstRow += rowCount
+        }
+    }
+
+    /// Computes the output rows `firstRow..<firstRow+rowCount` from the
+    /// selected keys in `keyRange`, whose rows `keyMatrix` and `valueMatrix`
+    /// hold.
+    private static func runRowBlock(
+        _ problem: AttentionProblem, batch: Int, head: Int, firstRow: Int, rowCount: Int,
+        selection: KeySelection, keyRange: Range<Int>, keyMatrix: MatrixOperand, valueMatrix: MatrixOperand,
+        scores: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Float>
+    ) throws {
+        let n = keyRange.count
+        let query = problem.query.pointer(batch, head)
+        let output = problem.output.pointer(batch, head)
+        let outputMatrix = MutableMatrixOperand(
+            base: output.base + firstRow * output.rowStride, rows: rowCount, columns: problem.valueDimension,
+            rowStride: output.rowStride, columnStride: output.columnStride)
+
+        // 1. Raw scores q · k for every query of the block and key of the
+        //    range, by sgemm.
+        let scoreMatrix = MutableMatrixOperand(base: scores, rows: rowCount, columns: n, rowStride: n, columnStride: 1)
         let queryMatrix = MatrixOperand(
-            base: query.base, rows: lq, columns: problem.keyDimension,
+            base: query.base + firstRow * query.rowStride, rows: rowCount, columns: problem.keyDimension,
             rowStride: query.rowStride, columnStride: query.columnStride)
         try BLAS.gemm(queryMatrix, keyMatrix.transposed, into: scoreMatrix)
 
         // 2. Scale and masks: hidden keys become -infinity.
         problem.scaleAndMask(
-            tile: scores, tileStride: n, batch: batch, head: head, firstRow: 0, rowCount: lq,
-            selection: selection, firstKey: 0, keyCount: n)
+            tile: scores, tileStride: n, batch: batch, head: head, firstRow: firstRow, rowCount: rowCount,
+            selection: selection, firstKey: keyRange.lowerBound, keyCount: n)
 
         // 3. Softmax numerators exp(s - max) per row, and their sums. A row
         //    whose maximum is -infinity has no visible key: all zeros.
-        var rowMaxima = [Float](repeating: -.infinity, count: lq)
-        for row in 0..<lq {
+        var rowMaxima = [Float](repeating: -.infinity, count: rowCount)
+        for row in 0..<rowCount {
             let rowScores = scores + row * n
             let maximum = Softmax.maximum(rowScores, count: n)
             rowMaxima[row] = maximum
@@ -89,8 +137,8 @@ enum MaterializedKernel {
 
         // 5. Normalize each output row by its sum; rows without a visible key
         //    are exact zeros even if a value behind the mask is not finite.
-        for row in 0..<lq {
-            let outputRow = output.base + row * output.rowStride
+        for row in 0..<rowCount {
+            let outputRow = outputMatrix.base + row * output.rowStride
             let sum = sums[row]
             if sum == 0 {
                 for d in 0..<problem.valueDimension { outputRow[d * output.columnStride] = 0 }
@@ -102,22 +150,22 @@ enum MaterializedKernel {
 
         // 6. Optional outputs: log-sum-exp and the normalized weights.
         if let logSumExp = problem.logSumExp {
-            for row in 0..<lq {
+            for row in 0..<rowCount {
                 logSumExp.storage.baseAddress[logSumExp.offset + batch * logSumExp.strides[0]
-                    + head * logSumExp.strides[1] + row * logSumExp.strides[2]] =
+                    + head * logSumExp.strides[1] + (firstRow + row) * logSumExp.strides[2]] =
                     sums[row] == 0 ? -.infinity : rowMaxima[row] + log(sums[row])
             }
         }
         if let weights = problem.weights {
             let weightMatrix = weights.pointer(batch, head)
-            for row in 0..<lq {
-                let weightRow = weightMatrix.base + row * weightMatrix.rowStride
+            for row in 0..<rowCount {
+                let weightRow = weightMatrix.base + (firstRow + row) * weightMatrix.rowStride
                 let reciprocal = sums[row] == 0 ? 0 : 1 / sums[row]
                 if n < problem.keyLength {
                     for position in 0..<problem.keyLength { weightRow[position * weightMatrix.columnStride] = 0 }
                 }
                 for c in 0..<n {
-                    weightRow[selection.key(c) * weightMatrix.columnStride] = scores[row * n + c] * reciprocal
+                    weightRow[selection.key(keyRange.lowerBound + c) * weightMatrix.columnStride] = scores[row * n + c] * reciprocal
                 }
             }
         }

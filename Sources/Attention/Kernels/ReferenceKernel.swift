@@ -44,10 +44,11 @@ enum ReferenceKernel {
             var rowMax = -Double.infinity
             var sawNaN = false
             var anyVisible = false
+            let bounds = problem.visiblePositions(forQuery: row)
             for index in 0..<selection.count {
                 let keyPosition = selection.key(index)
                 visible[index] = false
-                guard keyPosition <= problem.causalLimit(forQuery: row) else { continue }
+                guard keyPosition >= bounds.lower, keyPosition <= bounds.upper else { continue }
                 if let mask = booleanMask,
                    !mask.base[row * mask.rowStride + keyPosition * mask.columnStride] { continue }
                 let keyRow = key.base + keyPosition * key.rowStride

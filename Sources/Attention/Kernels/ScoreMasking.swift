@@ -5,8 +5,8 @@ extension AttentionProblem {
     /// Scales a tile of raw dot products and applies every mask, writing
     /// `-infinity` at hidden keys.
     ///
-    /// A key is hidden when the causal mask, the boolean mask or an additive
-    /// `-infinity` hides it. Hidden keys get exactly `-infinity` even when
+    /// A key is hidden when the causal mask, the sliding window, the boolean
+    /// mask or an additive `-infinity` hides it. Hidden keys get exactly `-infinity` even when
     /// their dot product is NaN or infinite, so `exp` turns them into exact
     /// zeros. An additive mask term is added after scaling.
     ///
@@ -27,20 +27,21 @@ extension AttentionProblem {
         for r in 0..<rowCount {
             let row = firstRow + r
             let scores = tile + r * tileStride
-            let limit = causalLimit(forQuery: row)
+            let bounds = visiblePositions(forQuery: row)
 
-            // Without element masks or gathered keys, the causal limit splits
-            // the row into a visible prefix and a hidden suffix.
+            // Without element masks or gathered keys, the causal mask and the
+            // window split the row into hidden, visible and hidden columns.
             if case .prefix = selection, booleanMask == nil, additiveMask == nil {
-                let visibleCount = Swift.max(0, Swift.min(keyCount, limit == Int.max ? keyCount : limit - firstKey + 1))
-                for c in 0..<visibleCount { scores[c] *= scale }
-                for c in visibleCount..<keyCount { scores[c] = -.infinity }
+                let visible = Self.columns(of: bounds, firstKey: firstKey, keyCount: keyCount)
+                for c in 0..<visible.lowerBound { scores[c] = -.infinity }
+                for c in visible { scores[c] *= scale }
+                for c in visible.upperBound..<keyCount { scores[c] = -.infinity }
                 continue
             }
 
             for c in 0..<keyCount {
                 let position = selection.key(firstKey + c)
-                if position > limit {
+                if position < bounds.lower || position > bounds.upper {
                     scores[c] = -.infinity
                     continue
                 }
@@ -69,5 +70,53 @@ extension AttentionProblem {
             visible += 1
         }
         return visible
+    }
+
+    /// The tile columns `0..<keyCount` whose key positions
+    /// `firstKey + c` lie in `bounds`, for a prefix selection.
+    private static func columns(of bounds: (lower: Int, upper: Int), firstKey: Int, keyCount: Int) -> Range<Int> {
+        let start = Swift.min(keyCount, Swift.max(0, bounds.lower - firstKey))
+        let end = bounds.upper == Int.max ? keyCount : Swift.min(keyCount, Swift.max(0, bounds.upper - firstKey + 1))
+        return start..<Swift.max(start, end)
+    }
+
+    /// The selection indices in `firstKey..<firstKey+keyCount` that the
+    /// causal mask and the sliding window can leave visible to some query row
+    /// in `firstRow..<firstRow+rowCount`.
+    ///
+    /// Keys outside the returned range are hidden from every row of the
+    /// block, so a kernel can skip them. Keys inside it may still be hidden
+    /// from some rows, and `scaleAndMask` hides those. The range is empty,
+    /// starting at `firstKey`, when no row sees any key of the tile. Both
+    /// bounds of a row's visible positions grow with the row, so the union
+    /// over the block is contained in the first row's lower bound through the
+    /// last row's upper bound.
+    ///
+    /// - Complexity: O(log keyCount) for gathered keys, O(1) otherwise.
+    func visibleKeyRange(firstRow: Int, rowCount: Int, selection: KeySelection, firstKey: Int, keyCount: Int) -> Range<Int> {
+        guard rowCount > 0, keyCount > 0 else { return firstKey..<firstKey }
+        let lowerPosition = visiblePositions(forQuery: firstRow).lower
+        let upperPosition = visiblePositions(forQuery: firstRow + rowCount - 1).upper
+        guard lowerPosition <= upperPosition else { return firstKey..<firstKey }
+
+        // The first selection index whose key position is at least `position`.
+        func firstIndex(atOrAfter position: Int) -> Int {
+            switch selection {
+            case .prefix:
+                return Swift.min(Swift.max(position, firstKey), firstKey + keyCount)
+            case .gathered(let positions):
+                var low = firstKey
+                var high = firstKey + keyCount
+                while low < high {
+                    let middle = (low + high) / 2
+                    if positions[middle] < position { low = middle + 1 } else { high = middle }
+                }
+                return low
+            }
+        }
+
+        let start = firstIndex(atOrAfter: lowerPosition)
+        let end = upperPosition == Int.max ? firstKey + keyCount : firstIndex(atOrAfter: upperPosition + 1)
+        return start < end ? start..<end : firstKey..<firstKey
     }
 }

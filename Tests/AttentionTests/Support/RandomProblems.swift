@@ -1,19 +1,8 @@
 import Foundation
 @testable import Attention
 
-/// SplitMix64: a small, fast generator whose sequence depends only on the seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The tests draw from the library's reproducible generator.
+typealias SeededGenerator = SplitMix64
 
 /// The discrete choices of a random attention problem; the element values
 /// follow from `valueSeed`. Shrinking edits a spec and rebuilds the problem.
@@ -42,6 +31,7 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
     var layout = Layout.bhld
     var scale: Float?
     var causal: CausalAlignment?
+    var window: SlidingWindow?
     var maskKind = MaskKind.none
     /// Which mask dimensions broadcast with size 1.
     var maskBroadcast = [false, false, false, false]
@@ -53,7 +43,7 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
     var description: String {
         "B \(batch), Hq \(queryHeads), Hkv \(kvHeads), Lq \(queryLength), Lk \(keyLength), Dk \(keyDimension), Dv \(valueDimension), "
             + "layout \(layout), scale \(scale.map { "\($0)" } ?? "default"), causal \(causal?.rawValue ?? "none"), "
-            + "mask \(maskKind) broadcast \(maskBroadcast), padding \(paddingKind), value seed \(valueSeed)"
+            + "window \(window.map { "\($0.left),\($0.right)" } ?? "none"), mask \(maskKind) broadcast \(maskBroadcast), padding \(paddingKind), value seed \(valueSeed)"
     }
 
     static let lengths = [0, 1, 2, 3, 5, 7, 8, 9, 16, 17, 31, 33, 64, 65]
@@ -72,6 +62,9 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
         spec.layout = Layout.allCases.randomElement(using: &generator)!
         spec.scale = [nil, nil, 0, -0.7, 1.3, 0.05].randomElement(using: &generator)!
         spec.causal = [nil, nil, CausalAlignment.topLeft, .bottomRight].randomElement(using: &generator)!
+        if Int.random(in: 0..<4, using: &generator) == 0 {
+            spec.window = SlidingWindow(left: Int.random(in: 0...9, using: &generator), right: Int.random(in: 0...9, using: &generator))
+        }
         spec.maskKind = [MaskKind.none, .none, .boolean, .additive].randomElement(using: &generator)!
         spec.maskBroadcast = (0..<4).map { _ in Bool.random(using: &generator) }
         spec.paddingKind = [PaddingKind.none, .lengths, .maskWithHoles].randomElement(using: &generator)!
@@ -94,6 +87,7 @@ struct ProblemSpec: CustomStringConvertible, Sendable {
         add { $0.maskKind = .none }
         add { $0.paddingKind = .none }
         add { $0.causal = nil }
+        add { $0.window = nil }
         add { $0.layout = .bhld }
         add { $0.scale = nil }
         add { $0.maskBroadcast = [true, true, true, true] }
@@ -180,7 +174,7 @@ struct RandomProblem: CustomStringConvertible {
     func run(_ options: ExecutionOptions, returning outputs: AttentionOutputs = [.logSumExp]) throws -> AttentionResult {
         try scaledDotProductAttention(
             queries: query, keys: key, values: value, scale: spec.scale, mask: mask, causal: spec.causal,
-            keyPadding: keyPadding, returning: outputs, options: options)
+            window: spec.window, keyPadding: keyPadding, returning: outputs, options: options)
     }
 
     /// An error bound for a float32 kernel against the float64 reference,

@@ -1,0 +1,129 @@
+import Attention
+
+/// `attention sdpa`: scaled dot-product attention with masks, causal
+/// alignment and grouped-query heads.
+enum SDPACommand: Subcommand {
+    /// The axis order of the query, key, value and output files.
+    enum Layout: String, CaseIterable {
+        /// `[B, H, L, D]`, the engine's own order.
+        case bhld
+        /// `[B, L, H, D]`, the order a model's projections produce; read
+        /// through a permuted view without a copy.
+        case blhd
+    }
+
+    static let name = "sdpa"
+    static let summary = "Scaled dot-product attention: softmax(scale · Q Kᵀ + mask) · V."
+    static let options: [OptionSpecification] = [
+        .required("query", "Q.npy", "queries [B, Hq, Lq, Dk] (bhld) or [B, Lq, Hq, Dk] (blhd)"),
+        .required("key", "K.npy", "keys [B, Hkv, Lk, Dk] (bhld) or [B, Lk, Hkv, Dk] (blhd)"),
+        .required("value", "V.npy", "values [B, Hkv, Lk, Dv] (bhld) or [B, Lk, Hkv, Dv] (blhd)"),
+        .required("output", "OUT.npy", "where to write the output [B, Hq, Lq, Dv] (bhld) or [B, Lq, Hq, Dv] (blhd) as float32"),
+        .optional("scale", "S", "multiplies Q Kᵀ before masking (default 1/sqrt(Dk)); 0 and negative values are used as given"),
+        .optional("layout", "bhld|blhd", "axis order of the query, key, value and output files (default bhld)"),
+        .optional("mask", "M.npy", "bool (true = attend) or float (added to the scaled scores) mask, broadcastable to [B, Hq, Lq, Lk]"),
+        .optional("key-padding-mask", "P.npy", "bool [B, Lk]; false marks a padded key, which is never read"),
+        .optional("causal", "top-left|bottom-right", "causal mask: top-left keeps key j <= i, bottom-right keeps j <= i + Lk - Lq"),
+        .optional("lse", "LSE.npy", "where to write the log-sum-exp of each query row [B, Hq, Lq]"),
+        .optional("weights", "W.npy", "where to write the attention weights [B, Hq, Lq, Lk]"),
+        .optional("path", "reference|materialized|tiled", "kernel to run (default: the plan chooses)"),
+        .optional("threads", "N", "worker threads (default: every processor)"),
+        .flag("plan", "print the plan that ran (path, threads, blocks) to stderr"),
+    ]
+    static let discussion = """
+        Grouped-query attention follows from the head counts: Hq must be a \
+        multiple of Hkv, and query head h reads key/value head h / (Hq / Hkv).
+
+        Masks, the log-sum-exp and the weights are indexed [B, H, Lq, Lk] \
+        (head before position) in both layouts, the order torch's \
+        scaled_dot_product_attention uses for them. Only the query, key, \
+        value and output files follow --layout. A fully masked query row \
+        gives zeros in the output and -inf in the log-sum-exp.
+
+        Output files are written completely or not at all. Exit status: 0 on \
+        success, 1 when the run fails, 2 for a usage error.
+        """
+
+    /// The engine's argument names and the flags that supply them.
+    static let flagsByArgument = [
+        "query": "query", "key": "key", "value": "value", "scale": "scale",
+        "mask": "mask", "keyPadding": "key-padding-mask", "weights": "weights",
+        "logSumExp": "lse", "threadCount": "threads", "options.path": "path",
+    ]
+
+    static func run(_ arguments: ParsedArguments) throws {
+        let queryPath = try arguments.requiredString("query")
+        let keyPath = try arguments.requiredString("key")
+        let valuePath = try arguments.requiredString("value")
+        let outputPath = try arguments.requiredString("output")
+        let scale = try arguments.float("scale")
+        let layout = try arguments.choice("layout", as: Layout.self) ?? .bhld
+        let maskPath = try arguments.string("mask")
+        let keyPaddingPath = try arguments.string("key-padding-mask")
+        let causal = try arguments.choice("causal", as: CausalAlignment.self)
+        let logSumExpPath = try arguments.string("lse")
+        let weightsPath = try arguments.string("weights")
+        let path = try arguments.choice("path", as: AttentionPath.self)
+        let threadCount = try arguments.positiveInteger("threads")
+        try OutputFiles.checkDistinct([("output", outputPath), ("lse", logSumExpPath), ("weights", weightsPath)])
+
+        // 1. Read the inputs and view them as [B, H, L, D].
+        var tensors: [Tensor] = []
+        for (flag, path) in [("query", queryPath), ("key", keyPath), ("value", valuePath)] {
+            let tensor = try readTensor(flag: flag, path: path)
+            tensors.append(try view(tensor, layout: layout, flag: flag, path: path))
+        }
+        let mask = try maskPath.map { path in
+            let array = try readArray(flag: "mask", path: path)
+            return array.dtype.kind == .bool
+                ? AttentionMask.boolean(try readBoolTensor(flag: "mask", path: path))
+                : AttentionMask.additive(try readTensor(flag: "mask", path: path))
+        }
+        let keyPadding = try keyPaddingPath.map { KeyPadding.mask(try readBoolTensor(flag: "key-padding-mask", path: $0)) }
+
+        // 2. Run the engine.
+        var outputs: AttentionOutputs = []
+        if logSumExpPath != nil {
+            outputs.insert(.logSumExp)
+        }
+        if weightsPath != nil {
+            outputs.insert(.weights)
+        }
+        let result = try runEngine(flags: flagsByArgument) {
+            try scaledDotProductAttention(
+                queries: tensors[0], keys: tensors[1], values: tensors[2],
+                scale: scale, mask: mask, causal: causal, keyPadding: keyPadding,
+                returning: outputs, options: ExecutionOptions(path: path, threadCount: threadCount))
+        }
+        if arguments.isSet("plan") {
+            printError("plan: \(result.plan)")
+        }
+
+        // 3. Write the output in the query's layout; the log-sum-exp and the
+        // weights stay head-major.
+        var files = OutputFiles()
+        let output = layout == .blhd ? try result.output.permuted([0, 2, 1, 3]) : result.output
+        try files.add(flag: "output", path: outputPath, tensor: output)
+        if let logSumExpPath, let logSumExp = result.logSumExp {
+            try files.add(flag: "lse", path: logSumExpPath, tensor: logSumExp)
+        }
+        if let weightsPath, let weights = result.weights {
+            try files.add(flag: "weights", path: weightsPath, tensor: weights)
+        }
+        try files.writeAll()
+    }
+
+    /// Returns `tensor` as a `[B, H, L, D]` view; a `blhd` file is permuted
+    /// without a copy.
+    private static func view(_ tensor: Tensor, layout: Layout, flag: String, path: String) throws -> Tensor {
+        switch layout {
+        case .bhld:
+            return tensor
+        case .blhd:
+            guard tensor.rank == 4 else {
+                throw CommandFailure("--\(flag) \(path): expected a rank-4 array [B, L, H, D] for --layout blhd, got shape \(tensor.shape)")
+            }
+            return try tensor.permuted([0, 2, 1, 3])
+        }
+    }
+}
