@@ -10,6 +10,8 @@ struct Arguments {
     var queryBlockSize: Int?
     var keyBlockSize: Int?
     var fixturesPath: String?
+    var layers = false
+    var variants = false
 
     static let help = """
         Usage: attention-bench [options]
@@ -30,6 +32,10 @@ struct Arguments {
           --quick                fewer repetitions and a smaller suite
           --fixtures DIR         the folder holding manifest.json
                                  (default: Tests/Fixtures of this checkout)
+          --layers               time the multi-head attention layer against a
+                                 naive layer instead of the suite
+          --variants             time exact attention against the sliding-window
+                                 and approximate methods instead of the suite
           --help                 print this text
         """
 
@@ -58,6 +64,8 @@ struct Arguments {
                 case "--key-block": arguments.keyBlockSize = try positiveInteger(word)
                 case "--causal": arguments.causal = true
                 case "--quick": arguments.quick = true
+                case "--layers": arguments.layers = true
+                case "--variants": arguments.variants = true
                 case "--json": arguments.jsonPath = try value(word)
                 case "--fixtures": arguments.fixturesPath = try value(word)
                 case "--shape":

@@ -1,3 +1,4 @@
+import Attention
 import Foundation
 
 /// Formats the report as aligned text tables.
@@ -74,6 +75,28 @@ enum Table {
         }
         if !notes.isEmpty { text += "\n\nDecode:\n" + notes.joined(separator: "\n") }
         return text
+    }
+
+    /// Formats the layer benchmark: engine and naive tokens per second.
+    static func layers(_ result: LayerBenchmarkResult) -> String {
+        var lines: [String] = []
+        if result.isDebugBuild {
+            lines.append("!! DEBUG BUILD: these numbers mean nothing. Run `swift build -c release`.")
+        }
+        lines.append("multi-head attention layer, \(Machine.buildMode) build, OpenBLAS \(BLAS.coreName), median of \(result.repetitions) runs")
+        var rows: [[String]] = [["layer", "B", "L", "E", "H", "engine ms", "tokens/s", "naive tokens/s", "speed-up", "max diff"]]
+        for row in result.rows {
+            let configuration = row.configuration
+            rows.append([
+                configuration.name, "\(configuration.batch)", "\(configuration.length)", "\(configuration.hidden)",
+                "\(configuration.heads)", String(format: "%.2f", row.engineMedianSeconds * 1000),
+                String(format: "%.0f", row.engineTokensPerSecond), String(format: "%.0f", row.referenceTokensPerSecond),
+                String(format: "%.0f", row.engineTokensPerSecond / row.referenceTokensPerSecond),
+                String(format: "%.1e", row.maximumDifference),
+            ])
+        }
+        lines.append(align(rows))
+        return lines.joined(separator: "\n")
     }
 
     static func plans(_ results: [ShapeResult]) -> String {

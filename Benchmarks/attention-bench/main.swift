@@ -26,6 +26,23 @@ let fixtures = arguments.fixturesPath ?? URL(fileURLWithPath: #filePath)
 
 PeakMemory.prepare()
 
+// The layer and variant benchmarks have their own tables.
+if arguments.layers || arguments.variants {
+    do {
+        if arguments.layers {
+            let result = try runLayerBenchmark()
+            print(Table.layers(result))
+        }
+        if arguments.variants {
+            printVariantsTable(try runVariantsBenchmark())
+        }
+        exit(0)
+    } catch {
+        progress("attention-bench: \(error)")
+        exit(1)
+    }
+}
+
 do {
     var machine = Machine.describe(threadCount: arguments.threadCount)
     progress("measuring the sgemm rate and memory bandwidth")

@@ -138,9 +138,10 @@ enum TiledKernel {
         let (keyMatrix, valueMatrix) = problem.keyValueMatrices(batch: batch, kvHead: kvHead)
         let accumulatorMatrix = MutableMatrixOperand(base: accumulator, rows: rowsInBlock, columns: dv, rowStride: dv, columnStride: 1)
 
-        // Without element masks or gathered keys, the only mask is causal, and
-        // it hides a suffix of each row; scaling then fuses into the exp.
-        var onlyCausal = !problem.hasElementMask
+        // Without element masks, a sliding window or gathered keys, the only
+        // mask is causal, and it hides a suffix of each row; scaling then
+        // fuses into the exp.
+        var onlyCausal = !problem.hasElementMask && problem.window == nil
         if case .gathered = selection { onlyCausal = false }
         let scale = problem.scale
 
