@@ -73,7 +73,7 @@ enum TiledTestSupport {
 /// One masking setup of the tiled-versus-reference comparison.
 enum MaskSetup: String, CaseIterable, CustomTestStringConvertible {
     case none, causalTopLeft, causalBottomRight, booleanBroadcast, additiveWithInfinity
-    case paddingLengths, paddingMaskGathered, everythingTogether
+    case paddingLengths, paddingMaskGathered, slidingWindow, everythingTogether
 
     var testDescription: String { rawValue }
 }
@@ -103,6 +103,7 @@ func runTiledAgainstReference(
     var mask: AttentionMask?
     var causal: CausalAlignment?
     var padding: KeyPadding?
+    var window: SlidingWindow?
     let lengths = (0..<shape.batch).map { b in Swift.max(0, shape.keyLength - 3 * b - 2) }
     func paddingMask() throws -> BoolTensor {
         // Every third key is padding, so the real keys are not a prefix.
@@ -135,6 +136,10 @@ func runTiledAgainstReference(
         padding = .lengths(lengths)
     case .paddingMaskGathered:
         padding = .mask(try paddingMask())
+    case .slidingWindow:
+        causal = .topLeft
+        window = SlidingWindow(left: 4, right: 2)
+        padding = .mask(try paddingMask())
     case .everythingTogether:
         causal = .bottomRight
         mask = .boolean(try booleanMask())
@@ -143,7 +148,7 @@ func runTiledAgainstReference(
 
     func run(_ options: ExecutionOptions) throws -> AttentionResult {
         try scaledDotProductAttention(
-            queries: q, keys: k, values: v, mask: mask, causal: causal, keyPadding: padding,
+            queries: q, keys: k, values: v, mask: mask, causal: causal, window: window, keyPadding: padding,
             returning: .logSumExp, options: options)
     }
     let tiled = try run(ExecutionOptions(path: .tiled, threadCount: threads, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize))

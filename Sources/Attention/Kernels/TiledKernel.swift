@@ -209,23 +209,32 @@ enum TiledKernel {
         var firstKey = keys.lowerBound
         while firstKey < keys.upperBound {
             let configuredKeys = Swift.min(keyBlockSize, keys.upperBound - firstKey)
-            // Keys past the causal limit of the block's last row are hidden
-            // from every row, here and in all later key blocks.
-            let keysInBlock = problem.causallyVisibleKeyCount(
+            // The causal mask and the sliding window hide keys outside this
+            // range from every row of the block, so they are never computed.
+            let visible = problem.visibleKeyRange(
                 firstRow: firstRow, rowCount: rowsInBlock, selection: selection,
                 firstKey: firstKey, keyCount: configuredKeys)
-            if keysInBlock == 0 { break }
+            if visible.isEmpty {
+                // Keys past the last row's upper bound stay hidden in every
+                // later block; a block before the window is only skipped.
+                let lastRowUpper = problem.visiblePositions(forQuery: firstRow + rowsInBlock - 1).upper
+                if selection.key(firstKey) > lastRowUpper { break }
+                firstKey += configuredKeys
+                continue
+            }
+            let tileStart = visible.lowerBound
+            let keysInBlock = visible.count
 
             var keyTile: MatrixOperand
             var valueTile: MatrixOperand
             switch selection {
             case .prefix:
-                keyTile = keyMatrix.rows(firstKey, count: keysInBlock)
-                valueTile = valueMatrix.rows(firstKey, count: keysInBlock)
+                keyTile = keyMatrix.rows(tileStart, count: keysInBlock)
+                valueTile = valueMatrix.rows(tileStart, count: keysInBlock)
             case .gathered(let positions):
                 (keyTile, valueTile) = problem.gatherKeyValues(
                     keyMatrix: keyMatrix, valueMatrix: valueMatrix,
-                    positions: Array(positions[firstKey..<(firstKey + keysInBlock)]), into: packedKeys)
+                    positions: Array(positions[visible]), into: packedKeys)
             }
 
             // A block crosses the causal diagonal when its first row cannot
@@ -233,22 +242,22 @@ enum TiledKernel {
             // for only the rows that see at least one of the chunk's keys, so
             // little work goes into scores the mask hides.
             let firstRowLimit = problem.causalLimit(forQuery: firstRow)
-            let crossesDiagonal = problem.causal != nil && selection.key(firstKey + keysInBlock - 1) > firstRowLimit
+            let crossesDiagonal = problem.causal != nil && selection.key(visible.upperBound - 1) > firstRowLimit
             let chunkSize = crossesDiagonal ? Swift.min(TiledBlocking.diagonalChunkSize, keysInBlock) : keysInBlock
             var chunkStart = 0
             while chunkStart < keysInBlock {
                 let chunkKeys = Swift.min(chunkSize, keysInBlock - chunkStart)
                 // The causal limit grows by one per row, so the first row that
                 // sees key position p is p - firstRowLimit rows down.
-                let firstVisibleRow = crossesDiagonal ? Swift.max(0, selection.key(firstKey + chunkStart) - firstRowLimit) : 0
+                let firstVisibleRow = crossesDiagonal ? Swift.max(0, selection.key(tileStart + chunkStart) - firstRowLimit) : 0
                 try update(
-                    rows: firstVisibleRow..<rowsInBlock, tileFirstKey: firstKey + chunkStart, keyCount: chunkKeys,
+                    rows: firstVisibleRow..<rowsInBlock, tileFirstKey: tileStart + chunkStart, keyCount: chunkKeys,
                     keyTile: keyTile.rows(chunkStart, count: chunkKeys), valueTile: valueTile.rows(chunkStart, count: chunkKeys))
                 chunkStart += chunkKeys
             }
 
-            firstKey += keysInBlock
-            if keysInBlock < configuredKeys { break }
+            firstKey += configuredKeys
+            if visible.upperBound < firstKey { break }
         }
         if !accumulatorIsWritten {
             accumulator.update(repeating: 0, count: rowsInBlock * dv)
