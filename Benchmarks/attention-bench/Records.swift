@@ -65,6 +65,8 @@ struct ShapeResult: Codable {
     var timings: [Timing]
     var reference: ReferenceTiming
     var decode: DecodeFigures?
+    /// Runs left out of this shape, each with the reason.
+    var skipped: [String] = []
 }
 
 /// The error of one path against the float64 reference.

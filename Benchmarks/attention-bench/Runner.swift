@@ -31,10 +31,17 @@ struct CaseRunner {
         // 2. Each BLAS path: verify on its first (warm-up) run, then time.
         var verification: [Verification] = []
         var timings: [Timing] = []
+        var skipped: [String] = []
         var paths: [(AttentionPath, Int)] = [(.tiled, threads)]
         if threads > 1 && !benchmarkCase.heavy { paths.append((.tiled, 1)) }
+        if threads > 1 && benchmarkCase.heavy { skipped.append("tiled on 1 thread: one call takes seconds") }
         let scoreBytes = Double(benchmarkCase.queryLength) * Double(benchmarkCase.keyLength) * 4
-        if !benchmarkCase.heavy && scoreBytes <= (arguments.quick ? 64 : 1100) * 1024 * 1024 {
+        let scoreLimit = Double(arguments.quick ? 64 : 1100) * 1024 * 1024
+        if benchmarkCase.heavy {
+            skipped.append("materialized: one call takes seconds")
+        } else if scoreBytes > scoreLimit {
+            skipped.append(String(format: "materialized: its scores need %.0f MiB per worker", scoreBytes / 1048576))
+        } else {
             paths.append((.materialized, threads))
         }
         for (path, pathThreads) in paths {
@@ -93,7 +100,7 @@ struct CaseRunner {
             keyValueHeads: benchmarkCase.heads, queryLength: benchmarkCase.queryLength,
             keyLength: benchmarkCase.keyLength, headDimension: benchmarkCase.dimension,
             causal: benchmarkCase.causal, flopCount: benchmarkCase.flopCount, plan: plan.description,
-            verification: verification, timings: timings, reference: reference, decode: decode)
+            verification: verification, timings: timings, reference: reference, decode: decode, skipped: skipped)
     }
 
     /// Runs the reference on `rows` of every (batch, head) and returns its

@@ -37,8 +37,10 @@ enum Table {
     static func results(_ results: [ShapeResult]) -> String {
         var rows: [[String]] = [["shape", "path", "thr", "ms", "GFLOP/s", "eff", "x ref", "extra MiB", "max abs err", "max rel err", "rows"]]
         var notes: [String] = []
+        var skippedRuns: [String] = []
         var estimated = false
         for result in results {
+            skippedRuns += result.skipped.map { "\(result.name): skipped \($0)" }
             for (index, timing) in result.timings.enumerated() {
                 let check = result.verification.first { $0.path == timing.path && timing.threads == result.timings[0].threads }
                 var speedUp = "-"
@@ -73,6 +75,7 @@ enum Table {
             text += "\n* estimated: the reference was too slow to time on the whole shape, so its GFLOP/s on the"
             text += "\n  verified rows stands in for it (rows column: query rows per head checked)."
         }
+        if !skippedRuns.isEmpty { text += "\n\nSkipped runs:\n" + skippedRuns.joined(separator: "\n") }
         if !notes.isEmpty { text += "\n\nDecode:\n" + notes.joined(separator: "\n") }
         return text
     }
