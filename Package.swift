@@ -22,8 +22,9 @@ let package = Package(
         ),
 
         // Element-wise softmax kernels (the vectorized exp) in C, because
-        // Swift's default x86-64 target has no AVX: the C file compiles an
-        // AVX-512 body with a target attribute and picks it at run time.
+        // Swift's default x86-64 target has no AVX. The C file compiles
+        // AVX-512 and AVX2 bodies with target attributes and picks one at
+        // run time, with a portable body for other CPUs.
         .target(name: "CAttentionKernels"),
 
         // MARK: - Libraries
