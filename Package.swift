@@ -21,11 +21,17 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
         ),
 
+        // Element-wise softmax kernels (the vectorized exp) in C, because
+        // Swift's default x86-64 target has no AVX. The C file compiles
+        // AVX-512 and AVX2 bodies with target attributes and picks one at
+        // run time, with a portable body for other CPUs.
+        .target(name: "CAttentionKernels"),
+
         // MARK: - Libraries
 
         .target(
             name: "Attention",
-            dependencies: ["CBLAS"]
+            dependencies: ["CBLAS", "CAttentionKernels"]
         ),
         .target(
             name: "AttentionIO",
@@ -45,7 +51,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "attention-bench",
-            dependencies: ["Attention", "AttentionIO"],
+            dependencies: ["Attention", "AttentionIO", "CAttentionKernels"],
             path: "Benchmarks/attention-bench"
         ),
 

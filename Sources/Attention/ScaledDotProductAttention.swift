@@ -46,9 +46,8 @@ public struct AttentionResult: Sendable {
 ///     other mask.
 ///   - window: a sliding window of keys around each query, aligned to the
 ///     bottom-right corner (see `SlidingWindow`); its sizes must be at
-///     least 0. The materialized path then scores only the keys each block
-///     of queries can reach. NOTE: the tiled path applies the window but
-///     still visits every key tile, so its cost does not shrink yet.
+///     least 0. The materialized and tiled paths then score only the keys
+///     each block of queries can reach.
 ///   - keyPadding: keys that are padding; they are never read.
 ///   - options: the path, threads and block sizes.
 /// - Returns: `[B, Hq, Lq, Dv]`. A query row with no visible key is zero.
@@ -58,7 +57,8 @@ public struct AttentionResult: Sendable {
 ///   thread on the materialized path and O(block size) on the tiled path.
 ///   With a window of `w = left + right + 1` keys the materialized path
 ///   takes O(B·Hq·Lq·(w + 256)·(Dk + Dv)) time and O(256·(w + 256)) scratch
-///   per thread.
+///   per thread, and the tiled path O(B·Hq·Lq·(w + queryBlockSize +
+///   keyBlockSize)·(Dk + Dv)) time.
 /// - Note: Scores are float32 sgemm products; the softmax subtracts each row's
 ///   maximum before `exp`, so large logits do not overflow.
 public func scaledDotProductAttention(

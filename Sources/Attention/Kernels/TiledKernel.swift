@@ -1,6 +1,6 @@
 // Shape legend:
 //   query [B, Hq, Lq, Dk], key [B, Hkv, Lk, Dk], value [B, Hkv, Lk, Dv]
-//   per work item (batch, head, query block):
+//   per work item (batch, head, query block, key part):
 //     scores tile  [rowsInBlock, keysInBlock]
 //     accumulator  [rowsInBlock, Dv]
 //     runningMax, runningSum  [rowsInBlock]
@@ -8,30 +8,21 @@
 import Foundation
 
 /// The tiled path: each work item is one block of query rows of one
-/// (batch, head); it streams over blocks of keys with an online softmax, so
-/// memory is O(block size) instead of O(Lq · Lk).
+/// (batch, head) and one part of its keys. It streams over blocks of keys with
+/// an online softmax, so memory is O(block size) instead of O(Lq · Lk).
 enum TiledKernel {
     static let isAvailable = true
 
-    /// The default query rows per tile.
-    static let defaultQueryBlockSize = 256
-    /// The default keys per tile.
-    static let defaultKeyBlockSize = 256
-
     static func plan(for problem: AttentionProblem, options: ExecutionOptions, threadCount: Int, reason: String) throws -> AttentionPlan {
-        let queryBlockSize = options.queryBlockSize ?? defaultQueryBlockSize
-        let keyBlockSize = options.keyBlockSize ?? defaultKeyBlockSize
-        let layout = ScratchLayout(problem: problem, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize)
-        let workers = Swift.max(1, Swift.min(threadCount, workItemCount(problem, queryBlockSize: queryBlockSize)))
+        let blocking = TiledBlocking(problem: problem, options: options)
+        let layout = ScratchLayout(problem: problem, blocking: blocking)
+        let workers = Swift.max(1, Swift.min(threadCount, blocking.workItemCount(problem)))
+        let partialBytes = PartialResults.floatCount(problem, blocking: blocking) * MemoryLayout<Float>.stride
         return AttentionPlan(
             path: .tiled, reason: reason, threadCount: threadCount,
-            queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize,
-            keySplitCount: 1, scratchBytes: layout.count * workers * MemoryLayout<Float>.stride)
-    }
-
-    static func workItemCount(_ problem: AttentionProblem, queryBlockSize: Int) -> Int {
-        let blocks = (problem.queryLength + queryBlockSize - 1) / queryBlockSize
-        return problem.batchSize * problem.queryHeads * blocks
+            queryBlockSize: blocking.queryBlockSize, keyBlockSize: blocking.keyBlockSize,
+            keySplitCount: blocking.keySplitCount,
+            scratchBytes: layout.count * workers * MemoryLayout<Float>.stride + partialBytes)
     }
 
     /// Offsets of each worker's scratch arrays, in floats.
@@ -43,9 +34,9 @@ enum TiledKernel {
         let packedKeys: Int
         let count: Int
 
-        init(problem: AttentionProblem, queryBlockSize: Int, keyBlockSize: Int) {
-            let rows = Swift.min(queryBlockSize, Swift.max(problem.queryLength, 1))
-            let keys = Swift.min(keyBlockSize, Swift.max(problem.keyLength, 1))
+        init(problem: AttentionProblem, blocking: TiledBlocking) {
+            let rows = Swift.min(blocking.queryBlockSize, Swift.max(problem.queryLength, 1))
+            let keys = Swift.min(blocking.keyBlockSize, Swift.max(problem.keyLength, 1))
             scores = 0
             accumulator = scores + rows * keys
             runningMax = accumulator + rows * problem.valueDimension
@@ -56,41 +47,87 @@ enum TiledKernel {
         }
     }
 
-    static func run(_ problem: AttentionProblem, plan: AttentionPlan) throws {
-        let queryBlockSize = plan.queryBlockSize
-        let keyBlockSize = plan.keyBlockSize
-        let items = workItemCount(problem, queryBlockSize: queryBlockSize)
-        if items == 0 { return }
-        let layout = ScratchLayout(problem: problem, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize)
-        let workers = Swift.min(plan.threadCount, items)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * layout.count))
-        defer { scratch.deallocate() }
-        let blocksPerHead = (problem.queryLength + queryBlockSize - 1) / queryBlockSize
+    /// One work item's place in the problem.
+    struct WorkItem {
+        let batch: Int
+        let head: Int
+        let queryBlock: Int
+        let part: Int
 
-        try parallelForThrowing(count: items, threadCount: workers) { worker, item in
-            let block = item % blocksPerHead
-            let head = (item / blocksPerHead) % problem.queryHeads
-            let batch = item / (blocksPerHead * problem.queryHeads)
-            let firstRow = block * queryBlockSize
-            try runBlock(
-                problem, batch: batch, head: head, firstRow: firstRow,
-                rowsInBlock: Swift.min(queryBlockSize, problem.queryLength - firstRow),
-                keyBlockSize: keyBlockSize, layout: layout, scratch: scratch + worker * layout.count)
+        init(index: Int, problem: AttentionProblem, blocking: TiledBlocking) {
+            var rest = index
+            part = rest % blocking.keySplitCount
+            rest /= blocking.keySplitCount
+            let blocks = blocking.queryBlockCount(problem)
+            queryBlock = rest % blocks
+            rest /= blocks
+            head = rest % problem.queryHeads
+            batch = rest / problem.queryHeads
         }
     }
 
-    private static func runBlock(
+    /// The online-softmax state of one block of query rows: the unnormalized
+    /// weighted sum of values and, per row, the running maximum and sum.
+    struct SoftmaxState {
+        let accumulator: UnsafeMutablePointer<Float>
+        let runningMax: UnsafeMutablePointer<Float>
+        let runningSum: UnsafeMutablePointer<Float>
+    }
+
+    static func run(_ problem: AttentionProblem, plan: AttentionPlan) throws {
+        let blocking = TiledBlocking(
+            queryBlockSize: plan.queryBlockSize, keyBlockSize: plan.keyBlockSize, keySplitCount: plan.keySplitCount)
+        let items = blocking.workItemCount(problem)
+        if items == 0 || problem.valueDimension == 0 && problem.logSumExp == nil { return }
+        let layout = ScratchLayout(problem: problem, blocking: blocking)
+        let workers = Swift.min(plan.threadCount, items)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * layout.count))
+        defer { scratch.deallocate() }
+        let partials = blocking.keySplitCount > 1 ? PartialResults(problem, blocking: blocking) : nil
+        defer { partials?.deallocate() }
+
+        // 1. Every (batch, head, query block, key part) streams over its keys.
+        try parallelForThrowing(count: items, threadCount: workers) { worker, index in
+            let item = WorkItem(index: index, problem: problem, blocking: blocking)
+            let firstRow = item.queryBlock * blocking.queryBlockSize
+            let rowsInBlock = Swift.min(blocking.queryBlockSize, problem.queryLength - firstRow)
+            let workerScratch = scratch + worker * layout.count
+            let state = partials?.state(ofItem: index, rows: rowsInBlock) ?? SoftmaxState(
+                accumulator: workerScratch + layout.accumulator,
+                runningMax: workerScratch + layout.runningMax,
+                runningSum: workerScratch + layout.runningSum)
+            let selected = problem.keySelections[item.batch].count
+            try streamKeys(
+                problem, batch: item.batch, head: item.head, firstRow: firstRow, rowsInBlock: rowsInBlock,
+                keys: blocking.keyRange(part: item.part, selectedCount: selected), keyBlockSize: blocking.keyBlockSize,
+                state: state, scores: workerScratch + layout.scores, packedKeys: workerScratch + layout.packedKeys)
+            if partials == nil {
+                writeOutput(problem, batch: item.batch, head: item.head, firstRow: firstRow, rowsInBlock: rowsInBlock, state: state)
+            }
+        }
+
+        // 2. Split keys: merge the parts of each (batch, head, query block).
+        if let partials {
+            partials.merge(threadCount: workers)
+        }
+    }
+
+    /// Streams the selected keys `keys` past one block of query rows and
+    /// leaves the unnormalized result in `state`.
+    ///
+    /// When no key is visible to a row, its running maximum stays `-infinity`,
+    /// its sum 0 and its accumulator row is not meaningful.
+    static func streamKeys(
         _ problem: AttentionProblem, batch: Int, head: Int, firstRow: Int, rowsInBlock: Int,
-        keyBlockSize: Int, layout: ScratchLayout, scratch: UnsafeMutablePointer<Float>
+        keys: Range<Int>, keyBlockSize: Int, state: SoftmaxState,
+        scores: UnsafeMutablePointer<Float>, packedKeys: UnsafeMutablePointer<Float>
     ) throws {
         let dv = problem.valueDimension
         let selection = problem.keySelections[batch]
         let kvHead = problem.keyValueHead(forQueryHead: head)
-        let scores = scratch + layout.scores
-        let accumulator = scratch + layout.accumulator
-        let runningMax = scratch + layout.runningMax
-        let runningSum = scratch + layout.runningSum
-        accumulator.update(repeating: 0, count: rowsInBlock * dv)
+        let accumulator = state.accumulator
+        let runningMax = state.runningMax
+        let runningSum = state.runningSum
         runningMax.update(repeating: -.infinity, count: rowsInBlock)
         runningSum.update(repeating: 0, count: rowsInBlock)
 
@@ -101,83 +138,154 @@ enum TiledKernel {
         let (keyMatrix, valueMatrix) = problem.keyValueMatrices(batch: batch, kvHead: kvHead)
         let accumulatorMatrix = MutableMatrixOperand(base: accumulator, rows: rowsInBlock, columns: dv, rowStride: dv, columnStride: 1)
 
-        var firstKey = 0
-        while firstKey < selection.count {
-            // Keys past the causal limit of the block's last row are hidden
-            // from every row, here and in all later key blocks.
-            let keysInBlock = problem.causallyVisibleKeyCount(
+        // Without element masks, a sliding window or gathered keys, the only
+        // mask is causal, and it hides a suffix of each row; scaling then
+        // fuses into the exp.
+        var onlyCausal = !problem.hasElementMask && problem.window == nil
+        if case .gathered = selection { onlyCausal = false }
+        let scale = problem.scale
+
+        var accumulatorIsWritten = false
+
+        /// Steps 1 to 4 for the query rows `rows` of the block and the
+        /// `keyCount` selected keys from `tileFirstKey`, whose key and value
+        /// rows are `keyTile` and `valueTile`.
+        func update(rows: Range<Int>, tileFirstKey: Int, keyCount: Int, keyTile: MatrixOperand, valueTile: MatrixOperand) throws {
+            let rowCount = rows.count
+            let firstTileRow = rows.lowerBound
+            if !accumulatorIsWritten && firstTileRow > 0 {
+                // Rows above the tile keep their accumulator, so it must hold
+                // zeros before the tile's rows are added.
+                accumulator.update(repeating: 0, count: rowsInBlock * dv)
+                accumulatorIsWritten = true
+            }
+
+            // 1. Raw scores q · k of the tile by sgemm.
+            let scoreMatrix = MutableMatrixOperand(
+                base: scores, rows: rowCount, columns: keyCount, rowStride: keyCount, columnStride: 1)
+            try BLAS.gemm(queryMatrix.rows(firstTileRow, count: rowCount), keyTile.transposed, into: scoreMatrix)
+
+            // 2. Scale and masks. With element masks, hidden keys become
+            //    -infinity here; with at most a causal mask, scaling happens in
+            //    the exp of step 3.
+            if !onlyCausal {
+                problem.scaleAndMask(
+                    tile: scores, tileStride: keyCount, batch: batch, head: head,
+                    firstRow: firstRow + firstTileRow, rowCount: rowCount,
+                    selection: selection, firstKey: tileFirstKey, keyCount: keyCount)
+            }
+
+            // 3. Online softmax update, row by row. Invariant after the step:
+            //    runningMax is the maximum visible score so far, runningSum is
+            //    the sum of exp(score - runningMax) over visible keys so far,
+            //    and the tile row contains exp(score - runningMax), exactly 0 at
+            //    hidden keys, ready to be added to the rescaled accumulator.
+            //    A NaN score makes its row's maximum NaN, which spreads to
+            //    that row's output and no other.
+            let causalRows = onlyCausal && problem.causal != nil
+            let firstRowVisible = causalRows ? problem.causalLimit(forQuery: firstRow + firstTileRow) - tileFirstKey + 1 : keyCount
+            Softmax.updateTile(
+                scores, rows: rowCount, keys: keyCount,
+                causalFirstRowVisibleCount: causalRows ? firstRowVisible : nil, scale: onlyCausal ? scale : 1,
+                state: SoftmaxState(
+                    accumulator: accumulator + firstTileRow * dv, runningMax: runningMax + firstTileRow,
+                    runningSum: runningSum + firstTileRow),
+                valueDimension: dv, accumulatorIsWritten: accumulatorIsWritten)
+
+            // 4. Weighted sum of the tile's values, added to the accumulator;
+            //    the first tile overwrites it, which saves a zero fill. Values
+            //    that are not finite reach only rows that give them weight;
+            //    a vectorized check sends finite tiles straight to sgemm.
+            let target = accumulatorMatrix.rows(firstTileRow, count: rowCount)
+            let beta: Float = accumulatorIsWritten ? 1 : 0
+            if (valueTile.columnStride == 1 || valueTile.columns <= 1) && Exponential.allFinite(valueTile) {
+                try BLAS.gemm(scoreMatrix.readOnly, valueTile, into: target, beta: beta)
+            } else {
+                try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueTile, into: target, beta: beta)
+            }
+            accumulatorIsWritten = true
+        }
+
+        var firstKey = keys.lowerBound
+        while firstKey < keys.upperBound {
+            let configuredKeys = Swift.min(keyBlockSize, keys.upperBound - firstKey)
+            // The causal mask and the sliding window hide keys outside this
+            // range from every row of the block, so they are never computed.
+            let visible = problem.visibleKeyRange(
                 firstRow: firstRow, rowCount: rowsInBlock, selection: selection,
-                firstKey: firstKey, keyCount: Swift.min(keyBlockSize, selection.count - firstKey))
-            if keysInBlock == 0 { break }
+                firstKey: firstKey, keyCount: configuredKeys)
+            if visible.isEmpty {
+                // Keys past the last row's upper bound stay hidden in every
+                // later block; a block before the window is only skipped.
+                let lastRowUpper = problem.visiblePositions(forQuery: firstRow + rowsInBlock - 1).upper
+                if selection.key(firstKey) > lastRowUpper { break }
+                firstKey += configuredKeys
+                continue
+            }
+            let tileStart = visible.lowerBound
+            let keysInBlock = visible.count
 
             var keyTile: MatrixOperand
             var valueTile: MatrixOperand
             switch selection {
             case .prefix:
-                keyTile = keyMatrix.rows(firstKey, count: keysInBlock)
-                valueTile = valueMatrix.rows(firstKey, count: keysInBlock)
+                keyTile = keyMatrix.rows(tileStart, count: keysInBlock)
+                valueTile = valueMatrix.rows(tileStart, count: keysInBlock)
             case .gathered(let positions):
                 (keyTile, valueTile) = problem.gatherKeyValues(
                     keyMatrix: keyMatrix, valueMatrix: valueMatrix,
-                    positions: Array(positions[firstKey..<(firstKey + keysInBlock)]), into: scratch + layout.packedKeys)
+                    positions: Array(positions[visible]), into: packedKeys)
             }
 
-            // 1. Raw scores of the tile by sgemm.
-            let scoreMatrix = MutableMatrixOperand(
-                base: scores, rows: rowsInBlock, columns: keysInBlock, rowStride: keysInBlock, columnStride: 1)
-            try BLAS.gemm(queryMatrix, keyTile.transposed, into: scoreMatrix)
-
-            // 2. Scale and masks: hidden keys become -infinity.
-            problem.scaleAndMask(
-                tile: scores, tileStride: keysInBlock, batch: batch, head: head,
-                firstRow: firstRow, rowCount: rowsInBlock,
-                selection: selection, firstKey: firstKey, keyCount: keysInBlock)
-
-            // 3. Online softmax update, row by row. Invariant after the step:
-            //    runningMax is the maximum visible score so far, runningSum is
-            //    the sum of exp(score - runningMax) over visible keys so far,
-            //    and the accumulator holds the matching weighted sum of values.
-            for r in 0..<rowsInBlock {
-                let rowScores = scores + r * keysInBlock
-                let tileMax = Softmax.maximum(rowScores, count: keysInBlock)
-                let newMax = tileMax.isNaN || runningMax[r].isNaN ? Float.nan : Swift.max(runningMax[r], tileMax)
-                if newMax == -.infinity {
-                    // Nothing visible yet: the probabilities are exact zeros.
-                    rowScores.update(repeating: 0, count: keysInBlock)
-                    continue
-                }
-                let correction = runningMax[r] == -.infinity ? 0 : expf(runningMax[r] - newMax)
-                let tileSum = Softmax.exponentiate(rowScores, count: keysInBlock, maximum: newMax)
-                runningSum[r] = runningSum[r] * correction + tileSum
-                if correction != 1 {
-                    let accumulatorRow = accumulator + r * dv
-                    for d in 0..<dv { accumulatorRow[d] *= correction }
-                }
-                runningMax[r] = newMax
+            // A block crosses the causal diagonal when its first row cannot
+            // see its last key. Such a block runs in narrow key chunks, each
+            // for only the rows that see at least one of the chunk's keys, so
+            // little work goes into scores the mask hides.
+            let firstRowLimit = problem.causalLimit(forQuery: firstRow)
+            let crossesDiagonal = problem.causal != nil && selection.key(visible.upperBound - 1) > firstRowLimit
+            let chunkSize = crossesDiagonal ? Swift.min(TiledBlocking.diagonalChunkSize, keysInBlock) : keysInBlock
+            var chunkStart = 0
+            while chunkStart < keysInBlock {
+                let chunkKeys = Swift.min(chunkSize, keysInBlock - chunkStart)
+                // The causal limit grows by one per row, so the first row that
+                // sees key position p is p - firstRowLimit rows down.
+                let firstVisibleRow = crossesDiagonal ? Swift.max(0, selection.key(tileStart + chunkStart) - firstRowLimit) : 0
+                try update(
+                    rows: firstVisibleRow..<rowsInBlock, tileFirstKey: tileStart + chunkStart, keyCount: chunkKeys,
+                    keyTile: keyTile.rows(chunkStart, count: chunkKeys), valueTile: valueTile.rows(chunkStart, count: chunkKeys))
+                chunkStart += chunkKeys
             }
 
-            // 4. Weighted sum of the tile's values, added to the accumulator.
-            try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueTile, into: accumulatorMatrix, beta: 1)
-
-            firstKey += keysInBlock
-            if keysInBlock < Swift.min(keyBlockSize, selection.count - (firstKey - keysInBlock)) { break }
+            firstKey += configuredKeys
+            if visible.upperBound < firstKey { break }
         }
+        if !accumulatorIsWritten {
+            accumulator.update(repeating: 0, count: rowsInBlock * dv)
+        }
+    }
 
-        // 5. Normalize. A row without a visible key is zero, with log-sum-exp
-        //    -infinity.
+    /// Normalizes a finished block into the output and writes its
+    /// log-sum-exp. A row without a visible key is zero, with log-sum-exp
+    /// -infinity.
+    static func writeOutput(
+        _ problem: AttentionProblem, batch: Int, head: Int, firstRow: Int, rowsInBlock: Int, state: SoftmaxState
+    ) {
+        let dv = problem.valueDimension
         let output = problem.output.pointer(batch, head)
         for r in 0..<rowsInBlock {
             let outputRow = output.base + (firstRow + r) * output.rowStride
-            let sum = runningSum[r]
+            let sum = state.runningSum[r]
             let reciprocal: Float = sum == 0 ? 0 : 1 / sum
-            let accumulatorRow = accumulator + r * dv
-            for d in 0..<dv {
-                outputRow[d * output.columnStride] = sum == 0 ? 0 : accumulatorRow[d] * reciprocal
+            let accumulatorRow = state.accumulator + r * dv
+            if output.columnStride == 1 {
+                for d in 0..<dv { outputRow[d] = sum == 0 ? 0 : accumulatorRow[d] * reciprocal }
+            } else {
+                for d in 0..<dv { outputRow[d * output.columnStride] = sum == 0 ? 0 : accumulatorRow[d] * reciprocal }
             }
             if let logSumExp = problem.logSumExp {
                 logSumExp.storage.baseAddress[logSumExp.offset + batch * logSumExp.strides[0]
                     + head * logSumExp.strides[1] + (firstRow + r) * logSumExp.strides[2]] =
-                    sum == 0 ? -.infinity : runningMax[r] + log(sum)
+                    sum == 0 ? -.infinity : state.runningMax[r] + log(sum)
             }
         }
     }

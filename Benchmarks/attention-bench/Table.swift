@@ -1,0 +1,124 @@
+import Attention
+import Foundation
+
+/// Formats the report as aligned text tables.
+enum Table {
+    static func header(_ report: BenchmarkReport) -> String {
+        let machine = report.machine
+        var lines: [String] = []
+        if machine.buildMode != "release" {
+            lines.append(String(repeating: "!", count: 72))
+            lines.append("!! DEBUG BUILD: these numbers mean nothing. Run `swift build -c release`")
+            lines.append("!! and .build/release/attention-bench for real measurements.")
+            lines.append(String(repeating: "!", count: 72))
+        }
+        lines.append("attention-bench, \(machine.buildMode) build")
+        lines.append("CPU: \(machine.cpu), \(machine.logicalProcessors) logical processors; worker threads: \(machine.threadCount)")
+        lines.append("OpenBLAS: core \(machine.openBLASCore); \(machine.openBLASConfiguration)")
+        let exp = report.exponential
+        lines.append(String(
+            format: "softmax exp: %@ body; ns per value: chosen %.3f, AVX2 C %.3f, portable C %.3f, Swift SIMD16 (default target) %.3f",
+            machine.exponentialBody, exp.dispatchedNanosecondsPerValue, exp.avx2NanosecondsPerValue, exp.portableNanosecondsPerValue,
+            exp.swiftSIMD16NanosecondsPerValue))
+        let sgemm = report.sgemm
+        lines.append(String(
+            format: "sgemm %d x %d x %d, fastest of several calls, at start / end of run: 1 thread %.1f / %.1f GFLOP/s, %d threads %.1f / %.1f GFLOP/s",
+            sgemm.size, sgemm.size, sgemm.size, sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd ?? .nan,
+            machine.threadCount, sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd ?? .nan))
+        lines.append(String(
+            format: "load average (1 min) before / after: %.2f / %.2f (above 0: other processes shared the cores)",
+            machine.loadAverageBefore, machine.loadAverageAfter ?? .nan))
+        lines.append(String(format: "memory read bandwidth (%d threads): %.1f GB/s", machine.threadCount, report.memoryBandwidthGBPerSecond))
+        lines.append("GFLOP/s counts 4*B*H*Lq*Lk*D; eff = GFLOP/s / the higher sgemm rate at the same thread count;")
+        lines.append("extra MiB = peak resident memory (VmHWM) during one call minus resident memory before it.")
+        return lines.joined(separator: "\n")
+    }
+
+    static func results(_ results: [ShapeResult]) -> String {
+        var rows: [[String]] = [["shape", "path", "thr", "ms", "GFLOP/s", "eff", "x ref", "extra MiB", "max abs err", "max rel err", "rows"]]
+        var notes: [String] = []
+        var skippedRuns: [String] = []
+        var estimated = false
+        for result in results {
+            skippedRuns += result.skipped.map { "\(result.name): skipped \($0)" }
+            for (index, timing) in result.timings.enumerated() {
+                let check = result.verification.first { $0.path == timing.path && timing.threads == result.timings[0].threads }
+                var speedUp = "-"
+                if let value = timing.speedUpOverReference {
+                    speedUp = String(format: "%.0f", value)
+                } else if let value = timing.estimatedSpeedUpOverReference {
+                    speedUp = String(format: "~%.0f*", value)
+                    estimated = true
+                }
+                rows.append([
+                    index == 0 ? result.name : "",
+                    timing.path, "\(timing.threads)",
+                    format(timing.medianMilliseconds),
+                    String(format: "%.1f", timing.gflops),
+                    String(format: "%.0f%%", timing.efficiency * 100),
+                    speedUp,
+                    timing.peakExtraMiB.map { String(format: "%.1f", $0) } ?? "-",
+                    check.map { String(format: "%.1e", $0.maximumAbsoluteError) } ?? "",
+                    check.map { String(format: "%.1e", $0.maximumRelativeError) } ?? "",
+                    check.map { "\($0.rowsChecked)/\(result.queryLength)" } ?? "",
+                ])
+            }
+            if let decode = result.decode {
+                notes.append(String(
+                    format: "%@: K+V %.0f MiB streamed at %.1f GB/s; reading them once takes %.2f ms; tiled time = %.2fx that",
+                    result.name, decode.keyValueBytes / 1048576, decode.streamedGBPerSecond,
+                    decode.readOnceMilliseconds, decode.ratioToReadOnce))
+            }
+        }
+        var text = align(rows)
+        if estimated {
+            text += "\n* estimated: the reference was too slow to time on the whole shape, so its GFLOP/s on the"
+            text += "\n  verified rows stands in for it (rows column: query rows per head checked)."
+        }
+        if !skippedRuns.isEmpty { text += "\n\nSkipped runs:\n" + skippedRuns.joined(separator: "\n") }
+        if !notes.isEmpty { text += "\n\nDecode:\n" + notes.joined(separator: "\n") }
+        return text
+    }
+
+    /// Formats the layer benchmark: engine and naive tokens per second.
+    static func layers(_ result: LayerBenchmarkResult) -> String {
+        var lines: [String] = []
+        if result.isDebugBuild {
+            lines.append("!! DEBUG BUILD: these numbers mean nothing. Run `swift build -c release`.")
+        }
+        lines.append("multi-head attention layer, \(Machine.buildMode) build, OpenBLAS \(BLAS.coreName), median of \(result.repetitions) runs")
+        var rows: [[String]] = [["layer", "B", "L", "E", "H", "engine ms", "tokens/s", "naive tokens/s", "speed-up", "max diff"]]
+        for row in result.rows {
+            let configuration = row.configuration
+            rows.append([
+                configuration.name, "\(configuration.batch)", "\(configuration.length)", "\(configuration.hidden)",
+                "\(configuration.heads)", String(format: "%.2f", row.engineMedianSeconds * 1000),
+                String(format: "%.0f", row.engineTokensPerSecond), String(format: "%.0f", row.referenceTokensPerSecond),
+                String(format: "%.0f", row.engineTokensPerSecond / row.referenceTokensPerSecond),
+                String(format: "%.1e", row.maximumDifference),
+            ])
+        }
+        lines.append(align(rows))
+        return lines.joined(separator: "\n")
+    }
+
+    static func plans(_ results: [ShapeResult]) -> String {
+        results.map { "\($0.name): \($0.plan)" }.joined(separator: "\n")
+    }
+
+    private static func format(_ milliseconds: Double) -> String {
+        milliseconds >= 100 ? String(format: "%.0f", milliseconds)
+            : milliseconds >= 1 ? String(format: "%.2f", milliseconds) : String(format: "%.4f", milliseconds)
+    }
+
+    private static func align(_ rows: [[String]]) -> String {
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == 0 || column == 1
+                    ? cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

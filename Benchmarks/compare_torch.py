@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Compare attention-bench with PyTorch's CPU scaled_dot_product_attention.
+
+Runs `attention-bench --json` for this package's numbers, then times
+torch.nn.functional.scaled_dot_product_attention on the same shapes, thread
+counts and causal settings, and prints both side by side. The ratio is
+PyTorch's median time divided by ours, so a ratio above 1 means this package
+is faster.
+
+Usage:
+    swift build -c release
+    python3 Benchmarks/compare_torch.py [--threads N] [--shape B,H,Lq,Lk,D ...]
+                                        [--causal] [--quick] [--bench PATH]
+
+PyTorch must be importable; without it the script prints how to install it
+and exits with status 3 before running anything.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TORCH_MISSING_STATUS = 3
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bench", default=os.path.join(".build", "release", "attention-bench"),
+                        help="path to the release attention-bench executable")
+    parser.add_argument("--threads", type=int, help="worker threads for the multi-thread runs")
+    parser.add_argument("--shape", action="append", default=[], help="B,H,Lq,Lk,D; repeatable")
+    parser.add_argument("--causal", action="store_true", help="make the --shape runs causal")
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions and a smaller suite")
+    parser.add_argument("--repetitions", type=int, default=5, help="timed PyTorch calls per shape")
+    return parser.parse_args(argv)
+
+
+def import_torch():
+    """Return the torch module, or None after explaining how to get it."""
+    try:
+        import torch  # noqa: PLC0415 (imported here so the message can explain a failure)
+        return torch
+    except ImportError as error:
+        sys.stderr.write(
+            "compare_torch.py: PyTorch is not installed ({}).\n"
+            "Install a CPU build, for example `pip install torch --index-url "
+            "https://download.pytorch.org/whl/cpu`, and run this script again.\n"
+            "Nothing was run.\n".format(error))
+        return None
+
+
+def run_ours(arguments):
+    """Run attention-bench and return its decoded JSON report."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "ours.json")
+        command = [arguments.bench, "--json", path]
+        if arguments.threads:
+            command += ["--threads", str(arguments.threads)]
+        for shape in arguments.shape:
+            command += ["--shape", shape]
+        if arguments.causal:
+            command.append("--causal")
+        if arguments.quick:
+            command.append("--quick")
+        sys.stderr.write("running {}\n".format(" ".join(command)))
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+
+def time_torch(torch, result, threads, repetitions):
+    """Median milliseconds of PyTorch's SDPA on the shape of one result."""
+    torch.set_num_threads(threads)
+    generator = torch.Generator().manual_seed(0)
+    b, h = result["batch"], result["heads"]
+    lq, lk, d = result["queryLength"], result["keyLength"], result["headDimension"]
+    q = torch.rand((b, h, lq, d), generator=generator) * 2 - 1
+    k = torch.rand((b, h, lk, d), generator=generator) * 2 - 1
+    v = torch.rand((b, h, lk, d), generator=generator) * 2 - 1
+    attention = torch.nn.functional.scaled_dot_product_attention
+    with torch.no_grad():
+        attention(q, k, v, is_causal=result["causal"])
+        times = []
+        for _ in range(repetitions):
+            start = time.perf_counter()
+            attention(q, k, v, is_causal=result["causal"])
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main(argv):
+    arguments = parse_arguments(argv)
+    torch = import_torch()
+    if torch is None:
+        return TORCH_MISSING_STATUS
+
+    report = run_ours(arguments)
+    threads = report["machine"]["threadCount"]
+    rows = [("shape", "threads", "ours ms", "torch ms", "torch/ours")]
+    for result in report["results"]:
+        # The 3-token and MiniLM cases use fixed inputs with key padding;
+        # only the generated shapes are compared.
+        if not result["name"].startswith("["):
+            continue
+        for timing in result["timings"]:
+            if timing["path"] != "tiled":
+                continue
+            theirs = time_torch(torch, result, timing["threads"], arguments.repetitions)
+            ours = timing["medianMilliseconds"]
+            rows.append((result["name"], str(timing["threads"]), "{:.2f}".format(ours),
+                         "{:.2f}".format(theirs), "{:.2f}".format(theirs / ours)))
+
+    print("PyTorch {} (CPU SDPA) against attention-bench ({} build, {} threads)".format(
+        torch.__version__, report["machine"]["buildMode"], threads))
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]
+        print("  ".join(cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,97 @@
+// Shape legend:
+//   query [B, Hq, Lq, Dk], key [B, Hkv, Lk, Dk], value [B, Hkv, Lk, Dv]
+
+/// The tile sizes and key split of the tiled path.
+///
+/// Every field depends only on the shapes and the caller's options, never on
+/// the thread count or the batch size. A query row therefore goes through the
+/// same floating-point operations on 1 or N threads, alone or inside a batch.
+struct TiledBlocking: Equatable {
+    /// The configured query rows per work item. The score tile of this many
+    /// rows times `keyBlockSize` floats (1 MiB at the defaults) is meant to
+    /// stay in a core's L2 cache.
+    let queryBlockSize: Int
+    /// The configured keys per tile. Key and value tiles of this many rows
+    /// are reused by every query row of the work item.
+    let keyBlockSize: Int
+    /// The parts each (batch, head, query block) splits its keys into; 1
+    /// means no split. Parts run as separate work items and are merged by
+    /// their log-sum-exp.
+    let keySplitCount: Int
+
+    /// Query rows per work item when the caller does not choose.
+    static let defaultQueryBlockSize = 512
+    /// Keys per tile when the caller does not choose and `Dk + Dv <= 128`.
+    static let defaultKeyBlockSize = 512
+    /// Keys per tile when the caller does not choose and `Dk + Dv > 128`.
+    static let defaultWideKeyBlockSize = 256
+
+    /// Keys per chunk where a key block crosses the causal diagonal. Narrow
+    /// chunks leave out most hidden scores; wider ones run sgemm faster.
+    static let diagonalChunkSize = 64
+
+    /// Queries at or below this length count as decoding: their few rows
+    /// cannot keep the threads busy, so the keys are split instead.
+    static let maximumSplitQueryLength = 16
+    /// The minimum number of keys per split part.
+    static let minimumKeysPerPart = 2048
+    /// The maximum number of parts the keys are split into, for one query
+    /// row; `Lq` rows get at most `16 / Lq` parts.
+    static let maximumKeySplitCount = 16
+
+    init(queryBlockSize: Int, keyBlockSize: Int, keySplitCount: Int) {
+        self.queryBlockSize = queryBlockSize
+        self.keyBlockSize = keyBlockSize
+        self.keySplitCount = keySplitCount
+    }
+
+    /// Chooses the blocking for a problem; explicit options are used exactly.
+    init(problem: AttentionProblem, options: ExecutionOptions) {
+        let queryLength = problem.queryLength
+        let keyLength = problem.keyLength
+        let queryBlockSize = options.queryBlockSize
+            ?? Swift.max(1, Swift.min(Self.defaultQueryBlockSize, queryLength))
+
+        // Each part keeps a partial result of Lq rows, so the parts of one
+        // (batch, head) hold at most 16 rows: partial results stay within 16
+        // times the output.
+        var keySplitCount = 1
+        if queryLength >= 1, queryLength <= Self.maximumSplitQueryLength, keyLength >= 2 * Self.minimumKeysPerPart {
+            keySplitCount = Swift.min(
+                Self.maximumKeySplitCount / queryLength, keyLength / Self.minimumKeysPerPart)
+            keySplitCount = Swift.max(1, keySplitCount)
+        }
+
+        let keyBlockSize: Int
+        if let requested = options.keyBlockSize {
+            keyBlockSize = requested
+        } else if keySplitCount > 1 {
+            // Decoding: a score tile of a few rows is small, so one tile per
+            // part saves sgemm calls.
+            keyBlockSize = (keyLength + keySplitCount - 1) / keySplitCount
+        } else {
+            let wide = problem.keyDimension + problem.valueDimension > 128
+            keyBlockSize = Swift.max(1, Swift.min(wide ? Self.defaultWideKeyBlockSize : Self.defaultKeyBlockSize, keyLength))
+        }
+        self.init(queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize, keySplitCount: keySplitCount)
+    }
+
+    /// Returns the number of query blocks of one (batch, head).
+    func queryBlockCount(_ problem: AttentionProblem) -> Int {
+        (problem.queryLength + queryBlockSize - 1) / queryBlockSize
+    }
+
+    /// Returns the number of work items, one per (batch, query head, query
+    /// block, key part).
+    func workItemCount(_ problem: AttentionProblem) -> Int {
+        problem.batchSize * problem.queryHeads * queryBlockCount(problem) * keySplitCount
+    }
+
+    /// Returns the selected keys of part `part` when a batch item has
+    /// `selectedCount` keys that are not padding.
+    func keyRange(part: Int, selectedCount: Int) -> Range<Int> {
+        let start = part * selectedCount / keySplitCount
+        let end = (part + 1) * selectedCount / keySplitCount
+        return start..<end
+    }
+}

@@ -1,0 +1,353 @@
+// exp(x) for the softmax, in an AVX-512F body with intrinsics, an AVX2+FMA
+// body and a portable body, the last two compiled from one scalar function.
+//
+// Method: n = round(x / ln 2), r = x - n ln 2 in two steps (Cody-Waite:
+// ln 2 split into a high part with 9 significant bits, so n * high is exact,
+// and a low correction), exp(r) for |r| <= ln(2)/2 by its Taylor polynomial
+// of degree 7 in Horner form (truncation error below 1e-8 relative), then
+// exp(x) = 2^n * exp(r). Results below FLT_MIN are flushed to exactly 0 so
+// that no subnormal probability reaches sgemm, where subnormal operands run
+// several times slower.
+//
+// Swift's default x86-64 target has no AVX. This file therefore compiles the
+// AVX-512 and AVX2 bodies with target attributes and selects one at run time
+// with __builtin_cpu_supports, so the build flags stay generic.
+
+#include "CAttentionKernels.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#define ATTENTION_HAS_X86_BODIES 1
+#include <immintrin.h>
+#else
+#define ATTENTION_HAS_X86_BODIES 0
+#endif
+
+static const float kLog2E = 1.44269504088896341f;
+static const float kLn2High = 0.693359375f;
+static const float kLn2Low = -2.12194440e-4f;
+// Inputs are clamped to this range before the reduction; outside it the
+// result is already 0 or +inf, which the clamped value still produces.
+static const float kClampLow = -104.0f;
+static const float kClampHigh = 89.0f;
+static const float kInverseFactorial[8] = {
+    1.0f, 1.0f, 1.0f / 2, 1.0f / 6, 1.0f / 24, 1.0f / 120, 1.0f / 720, 1.0f / 5040,
+};
+
+int attention_kernels_variant(void) {
+    int supported = ATTENTION_VARIANT_PORTABLE;
+#if ATTENTION_HAS_X86_BODIES
+    if (__builtin_cpu_supports("avx512f")) {
+        supported = ATTENTION_VARIANT_AVX512;
+    } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        supported = ATTENTION_VARIANT_AVX2;
+    }
+#endif
+    return supported;
+}
+
+/// The requested body, or the best supported one when it is not available.
+static int resolve(int requested) {
+    int supported = attention_kernels_variant();
+    return requested < supported ? requested : supported;
+}
+
+// MARK: - Portable body
+
+// Branch-free scalar arithmetic without libm calls, so that compilers can
+// vectorize the loops: the SSE2 baseline for the portable body, and AVX2 with
+// FMA for the functions compiled with that target below.
+static inline __attribute__((always_inline)) float expScalar(float x) {
+    int isNaN = x != x;
+    float clamped = x < kClampLow ? kClampLow : (x > kClampHigh ? kClampHigh : x);
+    // Adding and subtracting 1.5 * 2^23 rounds to the nearest integer in the
+    // default rounding mode, for |clamped * log2(e)| < 2^22.
+    const float roundingShift = 12582912.0f;
+    float n = (clamped * kLog2E + roundingShift) - roundingShift;
+    float r = clamped - n * kLn2High;
+    r = r - n * kLn2Low;
+    float p = kInverseFactorial[7];
+    p = p * r + kInverseFactorial[6];
+    p = p * r + kInverseFactorial[5];
+    p = p * r + kInverseFactorial[4];
+    p = p * r + kInverseFactorial[3];
+    p = p * r + kInverseFactorial[2];
+    p = p * r + kInverseFactorial[1];
+    p = p * r + kInverseFactorial[0];
+    // 2^n as two normal factors 2^(n/2) and 2^(n - n/2), because n reaches
+    // -150 and +128, outside the normal exponent range of one factor.
+    int exponent = (int)n;
+    int half = exponent / 2;
+    union { unsigned bits; float value; } first, second;
+    first.bits = (unsigned)(half + 127) << 23;
+    second.bits = (unsigned)(exponent - half + 127) << 23;
+    float result = p * first.value * second.value;
+    result = result < FLT_MIN ? 0.0f : result;
+    return isNaN ? x : result;
+}
+
+#define DEFINE_ELEMENTWISE_BODIES(suffix, attributes)                                            \
+    static attributes void expArray##suffix(const float *input, float *output, ptrdiff_t count) { \
+        for (ptrdiff_t i = 0; i < count; i++) output[i] = expScalar(input[i]);                   \
+    }                                                                                            \
+    static attributes float scaledMaximum##suffix(const float *values, ptrdiff_t count,          \
+                                                  float scale) {                                 \
+        float maximum = -INFINITY;                                                               \
+        int sawNaN = 0;                                                                          \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                  \
+            float product = scale * values[i];                                                   \
+            maximum = product > maximum ? product : maximum;                                     \
+            sawNaN |= product != product;                                                        \
+        }                                                                                        \
+        return sawNaN ? NAN : maximum;                                                           \
+    }                                                                                            \
+    static attributes float expScaledSum##suffix(float *values, ptrdiff_t count, float scale,    \
+                                                 float shift) {                                  \
+        float sum = 0;                                                                           \
+        for (ptrdiff_t i = 0; i < count; i++) {                                                  \
+            float result = expScalar(scale * values[i] - shift);                                 \
+            values[i] = result;                                                                  \
+            sum += result;                                                                       \
+        }                                                                                        \
+        return sum;                                                                              \
+    }
+
+DEFINE_ELEMENTWISE_BODIES(Portable, )
+
+#if ATTENTION_HAS_X86_BODIES
+DEFINE_ELEMENTWISE_BODIES(AVX2, __attribute__((target("avx2,fma"))))
+#endif
+
+// MARK: - AVX-512 body
+
+#if ATTENTION_HAS_X86_BODIES
+#define AVX512 __attribute__((target("avx512f")))
+
+static inline AVX512 __m512 exp16(__m512 x) {
+    __mmask16 isNaN = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+    __m512 clamped = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(kClampLow)), _mm512_set1_ps(kClampHigh));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(clamped, _mm512_set1_ps(kLog2E)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2High), clamped);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Low), r);
+    __m512 p = _mm512_set1_ps(kInverseFactorial[7]);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[6]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[5]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[4]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[3]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[2]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[1]));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kInverseFactorial[0]));
+    // scalef computes p * 2^n with correct overflow to +inf.
+    __m512 result = _mm512_scalef_ps(p, n);
+    __mmask16 belowNormal = _mm512_cmp_ps_mask(result, _mm512_set1_ps(FLT_MIN), _CMP_LT_OQ);
+    result = _mm512_mask_mov_ps(result, belowNormal, _mm512_setzero_ps());
+    return _mm512_mask_mov_ps(result, isNaN, x);
+}
+
+static inline AVX512 __mmask16 tailMask(ptrdiff_t remaining) {
+    return (__mmask16)((1u << remaining) - 1u);
+}
+
+static AVX512 void expArrayAVX512(const float *input, float *output, ptrdiff_t count) {
+    ptrdiff_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        _mm512_storeu_ps(output + i, exp16(_mm512_loadu_ps(input + i)));
+    }
+    if (i < count) {
+        __mmask16 mask = tailMask(count - i);
+        _mm512_mask_storeu_ps(output + i, mask, exp16(_mm512_maskz_loadu_ps(mask, input + i)));
+    }
+}
+
+static AVX512 float scaledMaximumAVX512(const float *values, ptrdiff_t count, float scale) {
+    __m512 scaleVector = _mm512_set1_ps(scale);
+    __m512 maximum = _mm512_set1_ps(-INFINITY);
+    __mmask16 sawNaN = 0;
+    ptrdiff_t i = 0;
+    // max(product, maximum) returns its second operand when the product is
+    // NaN, so the maximum skips NaN and a separate mask records it.
+    for (; i + 16 <= count; i += 16) {
+        __m512 product = _mm512_mul_ps(_mm512_loadu_ps(values + i), scaleVector);
+        maximum = _mm512_max_ps(product, maximum);
+        sawNaN |= _mm512_cmp_ps_mask(product, product, _CMP_UNORD_Q);
+    }
+    if (i < count) {
+        __mmask16 mask = tailMask(count - i);
+        __m512 product = _mm512_mul_ps(_mm512_maskz_loadu_ps(mask, values + i), scaleVector);
+        maximum = _mm512_mask_max_ps(maximum, mask, product, maximum);
+        sawNaN |= _mm512_mask_cmp_ps_mask(mask, product, product, _CMP_UNORD_Q);
+    }
+    return sawNaN ? NAN : _mm512_reduce_max_ps(maximum);
+}
+
+static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float scale, float shift) {
+    __m512 scaleVector = _mm512_set1_ps(scale);
+    __m512 shiftVector = _mm512_set1_ps(shift);
+    __m512 sum0 = _mm512_setzero_ps();
+    __m512 sum1 = _mm512_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        __m512 e0 = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(values + i), scaleVector, shiftVector));
+        __m512 e1 = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(values + i + 16), scaleVector, shiftVector));
+        _mm512_storeu_ps(values + i, e0);
+        _mm512_storeu_ps(values + i + 16, e1);
+        sum0 = _mm512_add_ps(sum0, e0);
+        sum1 = _mm512_add_ps(sum1, e1);
+    }
+    for (; i < count; i += 16) {
+        ptrdiff_t remaining = count - i;
+        __mmask16 mask = remaining >= 16 ? (__mmask16)0xFFFF : tailMask(remaining);
+        __m512 e = exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(mask, values + i), scaleVector, shiftVector));
+        _mm512_mask_storeu_ps(values + i, mask, e);
+        sum0 = _mm512_mask_add_ps(sum0, mask, sum0, e);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
+}
+#endif
+
+// MARK: - Online softmax over a tile
+
+// One tile step of the online softmax for every row; see the header for the
+// contract. `scaledMaximum##suffix` and `expScaledSum##suffix` are the bodies
+// of the same variant.
+#define DEFINE_TILE_UPDATE(suffix, attributes)                                                   \
+    static attributes void updateTile##suffix(                                                   \
+        float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal,    \
+        float scale, float *runningMax, float *runningSum, float *accumulator,                   \
+        ptrdiff_t valueDimension, int accumulatorIsWritten) {                                    \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                                   \
+            float *row = scores + r * keys;                                                      \
+            ptrdiff_t visible = keys;                                                            \
+            if (causal) {                                                                        \
+                ptrdiff_t limit = firstRowVisible + r;                                           \
+                visible = limit < 0 ? 0 : (limit > keys ? keys : limit);                         \
+            }                                                                                    \
+            float tileMax = scaledMaximum##suffix(row, visible, scale);                          \
+            float previous = runningMax[r];                                                      \
+            float newMax = (tileMax != tileMax || previous != previous)                          \
+                               ? NAN                                                             \
+                               : (tileMax > previous ? tileMax : previous);                      \
+            if (newMax == -INFINITY) {                                                           \
+                for (ptrdiff_t c = 0; c < keys; c++) row[c] = 0.0f;                              \
+                continue;                                                                        \
+            }                                                                                    \
+            float correction = previous == -INFINITY ? 0.0f : expScalar(previous - newMax);      \
+            float tileSum = expScaledSum##suffix(row, visible, scale, newMax);                   \
+            for (ptrdiff_t c = visible; c < keys; c++) row[c] = 0.0f;                            \
+            runningSum[r] = runningSum[r] * correction + tileSum;                                \
+            if (accumulatorIsWritten && correction != 1.0f) {                                    \
+                float *accumulatorRow = accumulator + r * valueDimension;                        \
+                for (ptrdiff_t d = 0; d < valueDimension; d++) accumulatorRow[d] *= correction;  \
+            }                                                                                    \
+            runningMax[r] = newMax;                                                              \
+        }                                                                                        \
+    }
+
+DEFINE_TILE_UPDATE(Portable, )
+
+#if ATTENTION_HAS_X86_BODIES
+DEFINE_TILE_UPDATE(AVX512, AVX512)
+DEFINE_TILE_UPDATE(AVX2, __attribute__((target("avx2,fma"))))
+#endif
+
+void attention_online_softmax_tile(
+    float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
+    float *runningMax, float *runningSum, float *accumulator, ptrdiff_t valueDimension, int accumulatorIsWritten) {
+    switch (attention_kernels_variant()) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512:
+        updateTileAVX512(scores, rows, keys, firstRowVisible, causal, scale, runningMax, runningSum, accumulator,
+                         valueDimension, accumulatorIsWritten);
+        return;
+    case ATTENTION_VARIANT_AVX2:
+        updateTileAVX2(scores, rows, keys, firstRowVisible, causal, scale, runningMax, runningSum, accumulator,
+                       valueDimension, accumulatorIsWritten);
+        return;
+#endif
+    default:
+        updateTilePortable(scores, rows, keys, firstRowVisible, causal, scale, runningMax, runningSum, accumulator,
+                           valueDimension, accumulatorIsWritten);
+        return;
+    }
+}
+
+// MARK: - Finiteness
+
+// x * 0 is 0 for finite x and NaN for NaN or infinity, so one product per
+// element and an ordered comparison find any non-finite element.
+#define DEFINE_FINITENESS_BODY(suffix, attributes)                                               \
+    static attributes int allFinite##suffix(const float *base, ptrdiff_t rows, ptrdiff_t columns, \
+                                            ptrdiff_t rowStride) {                               \
+        for (ptrdiff_t row = 0; row < rows; row++) {                                             \
+            const float *values = base + row * rowStride;                                        \
+            int finite = 1;                                                                      \
+            for (ptrdiff_t i = 0; i < columns; i++) finite &= (values[i] * 0.0f == 0.0f);        \
+            if (!finite) return 0;                                                               \
+        }                                                                                        \
+        return 1;                                                                                \
+    }
+
+DEFINE_FINITENESS_BODY(Portable, )
+
+#if ATTENTION_HAS_X86_BODIES
+DEFINE_FINITENESS_BODY(AVX512, __attribute__((target("avx512f"))))
+DEFINE_FINITENESS_BODY(AVX2, __attribute__((target("avx2,fma"))))
+#endif
+
+int attention_all_finite(const float *base, ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t rowStride) {
+    switch (attention_kernels_variant()) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: return allFiniteAVX512(base, rows, columns, rowStride);
+    case ATTENTION_VARIANT_AVX2: return allFiniteAVX2(base, rows, columns, rowStride);
+#endif
+    default: return allFinitePortable(base, rows, columns, rowStride);
+    }
+}
+
+// MARK: - Dispatch
+
+void attention_exp_using(int variant, const float *input, float *output, ptrdiff_t count) {
+    switch (resolve(variant)) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: expArrayAVX512(input, output, count); return;
+    case ATTENTION_VARIANT_AVX2: expArrayAVX2(input, output, count); return;
+#endif
+    default: expArrayPortable(input, output, count); return;
+    }
+}
+
+float attention_scaled_maximum_using(int variant, const float *values, ptrdiff_t count, float scale) {
+    switch (resolve(variant)) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: return scaledMaximumAVX512(values, count, scale);
+    case ATTENTION_VARIANT_AVX2: return scaledMaximumAVX2(values, count, scale);
+#endif
+    default: return scaledMaximumPortable(values, count, scale);
+    }
+}
+
+float attention_exp_scaled_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift) {
+    switch (resolve(variant)) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: return expScaledSumAVX512(values, count, scale, shift);
+    case ATTENTION_VARIANT_AVX2: return expScaledSumAVX2(values, count, scale, shift);
+#endif
+    default: return expScaledSumPortable(values, count, scale, shift);
+    }
+}
+
+void attention_exp(const float *input, float *output, ptrdiff_t count) {
+    attention_exp_using(ATTENTION_VARIANT_AVX512, input, output, count);
+}
+
+float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale) {
+    return attention_scaled_maximum_using(ATTENTION_VARIANT_AVX512, values, count, scale);
+}
+
+float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift) {
+    return attention_exp_scaled_sum_using(ATTENTION_VARIANT_AVX512, values, count, scale, shift);
+}

@@ -1,0 +1,76 @@
+// Vectorized softmax kernels for the Attention library.
+//
+// Only element-wise kernels live here; every matrix product goes through
+// OpenBLAS from Swift. Each function picks its body at run time: AVX-512F
+// intrinsics, AVX2 with FMA, or portable C that the compiler vectorizes for
+// the baseline target. The build never depends on the build machine's CPU.
+
+#ifndef C_ATTENTION_KERNELS_H
+#define C_ATTENTION_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ATTENTION_VARIANT_PORTABLE 0
+#define ATTENTION_VARIANT_AVX2 1
+#define ATTENTION_VARIANT_AVX512 2
+
+/// The body the functions below use: the best one the CPU supports.
+int attention_kernels_variant(void);
+
+/// Writes exp(input[i]) to output[i] for i in [0, count).
+///
+/// The relative error is at most 2 ulp for results in the normal range.
+/// Results below the smallest normal float (FLT_MIN) are exactly 0, so -inf
+/// gives 0. Inputs above ln(FLT_MAX) give +inf, and NaN gives NaN. `input`
+/// and `output` may be the same array.
+void attention_exp(const float *input, float *output, ptrdiff_t count);
+
+/// Returns the maximum of scale * values[i] over [0, count): NaN when any
+/// product is NaN, -inf for an empty array.
+float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale);
+
+/// Replaces each values[i] with exp(scale * values[i] - shift) and returns
+/// the sum of the results, added in an order that depends only on `count`.
+/// The AVX-512 and AVX2 bodies round the product and difference once (a fused
+/// multiply-add); the portable body rounds twice.
+///
+/// Accuracy and special values are those of `attention_exp`.
+float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift);
+
+/// Runs one tile step of the online softmax for every row of a
+/// `rows` x `keys` tile of raw scores (row stride `keys`).
+///
+/// Row r sees its first `visible` keys: all of them unless `causal` is
+/// nonzero, in which case `visible = clamp(firstRowVisible + r, 0, keys)`.
+/// With m the running maximum before the step and M the new one (the maximum
+/// of m and of scale * score over visible keys, NaN when either is NaN), the
+/// step writes exp(scale * score - M) over the visible keys and exact zeros
+/// after them, multiplies runningSum and, when `accumulatorIsWritten`, the
+/// accumulator row (`valueDimension` floats) by exp(m - M), adds the row's
+/// new sum, and stores M. A row whose M is -inf is left as zeros with its
+/// state unchanged.
+void attention_online_softmax_tile(
+    float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
+    float *runningMax, float *runningSum, float *accumulator, ptrdiff_t valueDimension, int accumulatorIsWritten);
+
+/// Returns 1 when every element of the `rows` x `columns` row-major matrix at
+/// `base` (rows `rowStride` floats apart) is finite, 0 when any is NaN or
+/// infinite.
+int attention_all_finite(const float *base, ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t rowStride);
+
+/// The functions above with the body chosen by the caller, for tests and
+/// benchmarks that compare bodies. A body the CPU lacks falls back to the
+/// best supported one.
+void attention_exp_using(int variant, const float *input, float *output, ptrdiff_t count);
+float attention_scaled_maximum_using(int variant, const float *values, ptrdiff_t count, float scale);
+float attention_exp_scaled_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
