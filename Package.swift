@@ -51,7 +51,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "attention-bench",
-            dependencies: ["Attention", "AttentionIO", "CAttentionKernels"],
+            dependencies: ["Attention", "AttentionIO", "AttentionCharts", "CAttentionKernels"],
             path: "Benchmarks/attention-bench"
         ),
 

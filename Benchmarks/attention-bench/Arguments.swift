@@ -6,6 +6,7 @@ struct Arguments {
     var shapes: [[Int]] = []
     var causal = false
     var jsonPath: String?
+    var plotDirectory: String?
     var quick = false
     var queryBlockSize: Int?
     var keyBlockSize: Int?
@@ -29,6 +30,8 @@ struct Arguments {
           --query-block N        query rows per tile of the tiled path
           --key-block N          keys per tile of the tiled path
           --json FILE            also write every result to FILE as JSON
+          --plot DIR             also time a sequence-length sweep and write
+                                 scaling.svg and throughput.svg into DIR
           --quick                fewer repetitions and a smaller suite
           --fixtures DIR         the folder holding manifest.json
                                  (default: Tests/Fixtures of this checkout)
@@ -67,6 +70,7 @@ struct Arguments {
                 case "--layers": arguments.layers = true
                 case "--variants": arguments.variants = true
                 case "--json": arguments.jsonPath = try value(word)
+                case "--plot": arguments.plotDirectory = try value(word)
                 case "--fixtures": arguments.fixturesPath = try value(word)
                 case "--shape":
                     let text = try value(word)

@@ -1,4 +1,5 @@
 import Attention
+import AttentionIO
 import Foundation
 
 /// One benchmark shape and where its inputs come from.
@@ -94,10 +95,10 @@ struct CaseInputs {
             (queries, keys, values, scale) = (x, x, x, 1)
         case .miniLM:
             let folder = fixtures + "/minilm_layer2_attention_core/"
-            queries = try NPYReader.readFloat32(folder + "q.npy").permuted([0, 2, 1, 3])
-            keys = try NPYReader.readFloat32(folder + "k.npy").permuted([0, 2, 1, 3])
-            values = try NPYReader.readFloat32(folder + "v.npy").permuted([0, 2, 1, 3])
-            keyPadding = .mask(try NPYReader.readBool(folder + "key_padding_mask.npy"))
+            queries = try NPYArray(contentsOfFile: folder + "q.npy").tensor().permuted([0, 2, 1, 3])
+            keys = try NPYArray(contentsOfFile: folder + "k.npy").tensor().permuted([0, 2, 1, 3])
+            values = try NPYArray(contentsOfFile: folder + "v.npy").tensor().permuted([0, 2, 1, 3])
+            keyPadding = .mask(try NPYArray(contentsOfFile: folder + "key_padding_mask.npy").boolTensor())
         case .random:
             let c = benchmarkCase
             queries = try Self.random([c.batch, c.heads, c.queryLength, c.dimension], seed: 1)

@@ -1,4 +1,6 @@
 import Attention
+import AttentionCharts
+import AttentionIO
 import Foundation
 
 // attention-bench: verifies and times the attention kernels. Results go to
@@ -65,6 +67,7 @@ do {
         do {
             results.append(try runner.run(benchmarkCase))
         } catch let error as NPYError {
+            // The MiniLM case needs the fixture files; the rest runs without them.
             progress("skipped \(benchmarkCase.name): \(error)")
         }
     }
@@ -92,6 +95,14 @@ do {
     print(Table.results(results))
     print("\nPlans (tiled path, all threads):")
     print(Table.plans(results))
+    if let directory = arguments.plotDirectory {
+        progress("timing the sweep for the charts")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let paths = try Plots.write(
+            into: directory, results: results, sgemmGFLOPs: allRate,
+            threadCount: arguments.threadCount, quick: arguments.quick)
+        progress("wrote \(paths.joined(separator: " and "))")
+    }
     if let path = arguments.jsonPath {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
