@@ -9,8 +9,8 @@ enum Plots {
     static let heads = 4
     static let dimension = 64
 
-    /// The reference is timed up to this length; one call at 1024 already
-    /// takes about a second on one core of the development machine.
+    /// The reference is timed up to this length. One call at L = 1024 took
+    /// 0.6 s on two threads of a 2-core Zen 4 machine, and the time grows as L².
     static let referenceLengthLimit = 1024
 
     /// Times each path over the sweep and writes `scaling.svg` and
