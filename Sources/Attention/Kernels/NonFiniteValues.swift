@@ -34,6 +34,11 @@ enum NonFiniteValues {
     static func weightedSum(
         weights: MatrixOperand, values: MatrixOperand, into output: MutableMatrixOperand, beta: Float
     ) throws {
+        // A vectorized check sends the usual, finite tile straight to sgemm.
+        if (values.columnStride == 1 || values.columns <= 1) && Exponential.allFinite(values) {
+            try BLAS.gemm(weights, values, into: output, beta: beta)
+            return
+        }
         let badRows = rows(of: values)
         if badRows.isEmpty {
             try BLAS.gemm(weights, values, into: output, beta: beta)

@@ -194,15 +194,10 @@ enum TiledKernel {
 
             // 4. Weighted sum of the tile's values, added to the accumulator;
             //    the first tile overwrites it, which saves a zero fill. Values
-            //    that are not finite reach only rows that give them weight;
-            //    a vectorized check sends finite tiles straight to sgemm.
+            //    that are not finite reach only rows that give them weight.
             let target = accumulatorMatrix.rows(firstTileRow, count: rowCount)
             let beta: Float = accumulatorIsWritten ? 1 : 0
-            if (valueTile.columnStride == 1 || valueTile.columns <= 1) && Exponential.allFinite(valueTile) {
-                try BLAS.gemm(scoreMatrix.readOnly, valueTile, into: target, beta: beta)
-            } else {
-                try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueTile, into: target, beta: beta)
-            }
+            try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueTile, into: target, beta: beta)
             accumulatorIsWritten = true
         }
 
