@@ -58,3 +58,16 @@ public struct AttentionError: Error, Equatable, Sendable, CustomStringConvertibl
 func describeShape(_ shape: [Int]) -> String {
     "[" + shape.map(String.init).joined(separator: ", ") + "]"
 }
+
+/// `a + b`, or `Int.max` when the sum overflows; for size estimates that a
+/// caller then compares against a limit.
+func saturatingSum(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : sum
+}
+
+/// `a · b` for non-negative operands, or `Int.max` when the product overflows.
+func saturatingProduct(_ a: Int, _ b: Int) -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? Int.max : product
+}

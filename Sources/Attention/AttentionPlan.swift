@@ -73,7 +73,8 @@ extension AttentionPlan {
                 keySplitCount: 1, scratchBytes: 0)
         case .materialized:
             let workers = Swift.max(1, Swift.min(threadCount, problem.batchSize * problem.queryHeads))
-            let (perWorker, overflow) = MaterializedKernel.scratchCount(problem).multipliedReportingOverflow(by: workers * 4)
+            let perWorker = saturatingProduct(MaterializedKernel.scratchCount(problem), workers * 4)
+            let overflow = perWorker == Int.max
             let limit = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
             guard !overflow, perWorker <= limit else {
                 throw AttentionError(

@@ -156,12 +156,26 @@ extension AttentionProblem {
             resolvedScale = keyDimension > 0 ? Float(1 / Double(keyDimension).squareRoot()) : 1
         }
 
+        // Stride-0 views can describe shapes whose score count overflows
+        // Int; block and work-item arithmetic needs it to fit.
+        let scoreCount = [batchSize, queryHeads, queryLength, Swift.max(keyLength, 1)].reduce(1, saturatingProduct)
+        if scoreCount == Int.max || saturatingSum(queryLength, keyLength) == Int.max {
+            throw AttentionError(
+                .sizeLimitExceeded, argument: "query",
+                expected: "B·Hq·Lq·Lk scores that fit Int",
+                actual: "B = \(batchSize), Hq = \(queryHeads), Lq = \(queryLength), Lk = \(keyLength)",
+                fix: "Split the batch, the heads or the sequence into several calls")
+        }
+
         // A plan without a run passes stride-0 placeholders of the right
         // shapes; only real outputs are checked.
         if !outputsArePlaceholders {
+            var inputs: [(String, Tensor)] = [("query", query), ("key", key), ("value", value)]
+            if case .additive(let tensor) = mask {
+                inputs.append(("mask", tensor))
+            }
             try Self.checkOutputs(
-                output: output, logSumExp: logSumExp, weights: weights,
-                inputs: [("query", query), ("key", key), ("value", value)],
+                output: output, logSumExp: logSumExp, weights: weights, inputs: inputs,
                 shape: [batchSize, queryHeads, queryLength, valueDimension, keyLength])
         }
 

@@ -108,7 +108,8 @@ static inline __attribute__((always_inline)) float expScalar(float x) {
                                                  float shift) {                                  \
         float sum = 0;                                                                           \
         for (ptrdiff_t i = 0; i < count; i++) {                                                  \
-            float result = expScalar(scale * values[i] - shift);                                 \
+            float product = scale * values[i];                                                   \
+            float result = expScalar(product - shift);                                           \
             values[i] = result;                                                                  \
             sum += result;                                                                       \
         }                                                                                        \
@@ -184,6 +185,10 @@ static AVX512 float scaledMaximumAVX512(const float *values, ptrdiff_t count, fl
     return sawNaN ? NAN : _mm512_reduce_max_ps(maximum);
 }
 
+// The product `scale * x` is rounded before the shift is subtracted, as in
+// `scaledMaximum`, so the maximum score gives exactly exp(0). A fused
+// multiply-subtract would keep the product's rounding error, which is
+// large in absolute terms for scores near 1e9 and overflows exp.
 static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float scale, float shift) {
     __m512 scaleVector = _mm512_set1_ps(scale);
     __m512 shiftVector = _mm512_set1_ps(shift);
@@ -191,8 +196,8 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
     __m512 sum1 = _mm512_setzero_ps();
     ptrdiff_t i = 0;
     for (; i + 32 <= count; i += 32) {
-        __m512 e0 = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(values + i), scaleVector, shiftVector));
-        __m512 e1 = exp16(_mm512_fmsub_ps(_mm512_loadu_ps(values + i + 16), scaleVector, shiftVector));
+        __m512 e0 = exp16(_mm512_sub_ps(_mm512_mul_ps(_mm512_loadu_ps(values + i), scaleVector), shiftVector));
+        __m512 e1 = exp16(_mm512_sub_ps(_mm512_mul_ps(_mm512_loadu_ps(values + i + 16), scaleVector), shiftVector));
         _mm512_storeu_ps(values + i, e0);
         _mm512_storeu_ps(values + i + 16, e1);
         sum0 = _mm512_add_ps(sum0, e0);
@@ -201,7 +206,7 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
     for (; i < count; i += 16) {
         ptrdiff_t remaining = count - i;
         __mmask16 mask = remaining >= 16 ? (__mmask16)0xFFFF : tailMask(remaining);
-        __m512 e = exp16(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(mask, values + i), scaleVector, shiftVector));
+        __m512 e = exp16(_mm512_sub_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask, values + i), scaleVector), shiftVector));
         _mm512_mask_storeu_ps(values + i, mask, e);
         sum0 = _mm512_mask_add_ps(sum0, mask, sum0, e);
     }

@@ -129,8 +129,8 @@ public enum BLAS {
     ///   - b: `[K, N]`.
     ///   - c: `[M, N]`, written in place. It must not overlap `a` or `b`.
     /// - Throws: `AttentionError` when ranks or shapes disagree, when `c`
-    ///   addresses one element twice (stride 0), or when a size does not fit
-    ///   a 32-bit BLAS integer and cannot be split.
+    ///   addresses one element twice or overlaps `a` or `b`, or when a size
+    ///   does not fit a 32-bit BLAS integer and cannot be split.
     /// - Complexity: O(M·N·K) time; O(M·K + K·N + M·N) scratch only when a
     ///   view must be packed.
     public static func multiply(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float = 1, beta: Float = 0) throws {
@@ -149,10 +149,16 @@ public enum BLAS {
                 .shapeMismatch, argument: "c",
                 expected: describeShape([a.shape[0], b.shape[1]]), actual: describeShape(c.shape))
         }
-        if c.count > 1, c.strides.contains(0) {
+        if !c.isNonOverlapping {
             throw AttentionError(
                 .invalidView, argument: "c", expected: "a view that addresses each element once",
-                actual: "strides \(describeShape(c.strides))")
+                actual: "strides \(describeShape(c.strides)) for shape \(describeShape(c.shape))")
+        }
+        for (name, input) in [("a", a), ("b", b)] where AttentionProblem.mayOverlap(c, input) {
+            throw AttentionError(
+                .overlappingOutput, argument: "c", expected: "memory that does not overlap \(name)",
+                actual: "a view sharing storage with \(name) in overlapping positions",
+                fix: "Pass a separate output buffer")
         }
         try gemm(
             a.matrixOperand, b.matrixOperand, into: c.mutableMatrixOperand, alpha: alpha, beta: beta)
@@ -221,6 +227,50 @@ public enum BLAS {
             return
         }
 
+        // A view that must be packed is packed in pieces of at most
+        // `packedElementLimit` elements, so a huge broadcast operand never
+        // needs a copy of its full logical size.
+        let packA = needsPacking(a)
+        let packB = needsPacking(b)
+        if (packA && m * k > packedElementLimit) || (packB && k * n > packedElementLimit) {
+            let outer = Swift.max(packA ? m : 1, packB ? n : 1)
+            let innerChunk = Swift.max(1, packedElementLimit / outer)
+            if innerChunk < k {
+                var inner = 0
+                while inner < k {
+                    let count = Swift.min(innerChunk, k - inner)
+                    try gemm(
+                        a.columns(inner, count: count), b.rows(inner, count: count), into: c,
+                        alpha: alpha, beta: inner == 0 ? beta : 1, maximumDimension: maximumDimension)
+                    inner += count
+                }
+                return
+            }
+            let outerChunk = Swift.max(1, packedElementLimit / k)
+            if packA && m > outerChunk {
+                var row = 0
+                while row < m {
+                    let rows = Swift.min(outerChunk, m - row)
+                    try gemm(
+                        a.rows(row, count: rows), b, into: c.rows(row, count: rows),
+                        alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+                    row += rows
+                }
+                return
+            }
+            if packB && n > outerChunk {
+                var column = 0
+                while column < n {
+                    let columns = Swift.min(outerChunk, n - column)
+                    try gemm(
+                        a, b.columns(column, count: columns), into: c.columns(column, count: columns),
+                        alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+                    column += columns
+                }
+                return
+            }
+        }
+
         // The result must be row-major for a row-major call. A column-major
         // result is the row-major transpose, so compute c^T = b^T a^T; any
         // other result goes through packed scratch.
@@ -264,6 +314,16 @@ public enum BLAS {
     }
 
     // MARK: - Layout helpers
+
+    /// The largest operand, in elements, that one call packs into scratch
+    /// (64 MiB of floats).
+    static let packedElementLimit = 1 << 24
+
+    /// Whether BLAS cannot read `matrix` in place.
+    private static func needsPacking(_ matrix: MatrixOperand) -> Bool {
+        guard let direct = layout(of: matrix) else { return true }
+        return direct.leadingDimension > maximumInt32
+    }
 
     /// The BLAS layout that reads `matrix` in place, or `nil` when none fits.
     ///

@@ -27,20 +27,24 @@ enum MaterializedKernel {
     /// window union of a block.
     static func scoredKeyCount(_ problem: AttentionProblem) -> Int {
         guard let window = problem.window else { return problem.keyLength }
-        return Swift.min(problem.keyLength, rowBlockSize(problem) + window.left + window.right)
+        let span = saturatingSum(saturatingSum(rowBlockSize(problem), window.left), window.right)
+        return Swift.min(problem.keyLength, span)
     }
 
-    /// The scratch floats one worker needs.
+    /// The scratch floats one worker needs, or `Int.max` when the count
+    /// overflows; the plan rejects such a problem before it runs.
     static func scratchCount(_ problem: AttentionProblem) -> Int {
         let gather = problem.keySelections.contains { if case .gathered = $0 { true } else { false } }
-        let packedKeys = gather ? problem.keyLength * (problem.keyDimension + problem.valueDimension) : 0
+        let packedKeys = gather
+            ? saturatingProduct(problem.keyLength, saturatingSum(problem.keyDimension, problem.valueDimension)) : 0
         let rows = rowBlockSize(problem)
-        return rows * scoredKeyCount(problem) + rows + packedKeys
+        return saturatingSum(saturatingSum(saturatingProduct(rows, scoredKeyCount(problem)), rows), packedKeys)
     }
 
     static func run(_ problem: AttentionProblem, threadCount: Int) throws {
         let items = problem.batchSize * problem.queryHeads
-        if items == 0 || problem.queryLength == 0 || problem.valueDimension == 0 { return }
+        // Dv = 0 still runs: the log-sum-exp and the weights do not depend on it.
+        if items == 0 || problem.queryLength == 0 { return }
         let workers = Swift.min(threadCount, items)
         let scratchPerWorker = scratchCount(problem)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * scratchPerWorker))

@@ -45,12 +45,15 @@ struct TiledBlocking: Equatable {
         self.keySplitCount = keySplitCount
     }
 
-    /// Chooses the blocking for a problem; explicit options are used exactly.
+    /// Chooses the blocking for a problem. Explicit options are used as
+    /// given, except that a block longer than its sequence is clamped to it.
     init(problem: AttentionProblem, options: ExecutionOptions) {
         let queryLength = problem.queryLength
         let keyLength = problem.keyLength
-        let queryBlockSize = options.queryBlockSize
-            ?? Swift.max(1, Swift.min(Self.defaultQueryBlockSize, queryLength))
+        // A requested block larger than the sequence acts as the whole
+        // sequence, so it is clamped; that keeps block arithmetic in range.
+        let queryBlockSize = Swift.min(
+            options.queryBlockSize ?? Self.defaultQueryBlockSize, Swift.max(1, queryLength))
 
         // Each part keeps a partial result of Lq rows, so the parts of one
         // (batch, head) hold at most 16 rows: partial results stay within 16
@@ -64,7 +67,7 @@ struct TiledBlocking: Equatable {
 
         let keyBlockSize: Int
         if let requested = options.keyBlockSize {
-            keyBlockSize = requested
+            keyBlockSize = Swift.min(requested, Swift.max(1, keyLength))
         } else if keySplitCount > 1 {
             // Decoding: a score tile of a few rows is small, so one tile per
             // part saves sgemm calls.

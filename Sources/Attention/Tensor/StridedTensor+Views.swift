@@ -99,6 +99,8 @@ extension StridedTensor {
                 expected: "at most \(targetShape.count) dimensions to broadcast to \(describeShape(targetShape))",
                 actual: describeShape(shape))
         }
+        // The target must be a valid shape whose element count fits Int.
+        _ = try Self.elementCount(of: targetShape, argument: argument)
         let leading = targetShape.count - rank
         var newStrides = [Int](repeating: 0, count: targetShape.count)
         for axis in 0..<rank {

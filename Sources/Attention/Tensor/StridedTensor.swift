@@ -1,3 +1,5 @@
+import Foundation
+
 /// A float32 tensor: a strided view over shared storage.
 public typealias Tensor = StridedTensor<Float>
 
@@ -47,6 +49,8 @@ public struct StridedTensor<Scalar: BitwiseCopyable & Sendable>: Sendable {
                 expected: "non-negative dimensions",
                 actual: "\(describeShape(shape)) with dimension \(negative) negative")
         }
+        // Stride-0 dimensions address few elements but still count them all.
+        _ = try Self.elementCount(of: shape, argument: "shape")
         let extent = try Self.addressRange(shape: shape, strides: strides, offset: offset)
         if let extent, extent.lowerBound < 0 || extent.upperBound >= storage.count {
             throw AttentionError(
@@ -72,10 +76,19 @@ public struct StridedTensor<Scalar: BitwiseCopyable & Sendable>: Sendable {
 
     /// Creates a contiguous row-major tensor with every element set to `value`.
     ///
-    /// - Throws: `AttentionError` for a negative dimension or a total size
-    ///   that overflows `Int`.
+    /// - Throws: `AttentionError` for a negative dimension, a total size that
+    ///   overflows `Int`, or more bytes than the machine's physical memory.
     public init(shape: [Int], repeating value: Scalar) throws {
         let count = try Self.elementCount(of: shape, argument: "shape")
+        // An allocation that cannot succeed would trap, so it is rejected here.
+        let bytes = saturatingProduct(count, MemoryLayout<Scalar>.stride)
+        let limit = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        guard bytes <= limit else {
+            throw AttentionError(
+                .sizeLimitExceeded, argument: "shape",
+                expected: "at most \(limit) bytes, the physical memory", actual: "\(describeShape(shape)) needing \(bytes == Int.max ? "more than Int.max" : String(bytes)) bytes",
+                fix: "Split the work into smaller tensors")
+        }
         self.init(
             unchecked: TensorStorage(repeating: value, count: count),
             shape: shape, strides: Self.contiguousStrides(for: shape), offset: 0)
@@ -104,6 +117,7 @@ public struct StridedTensor<Scalar: BitwiseCopyable & Sendable>: Sendable {
     public var rank: Int { shape.count }
 
     /// The number of elements the view addresses (the product of `shape`).
+    /// Every initializer and view operation checks that it fits `Int`.
     public var count: Int { shape.reduce(1, *) }
 
     /// Whether any dimension is zero.

@@ -1,3 +1,4 @@
+import Foundation
 // Shape legend:
 //   B    batch size
 //   Hq   query heads;  Hkv key/value heads (Hq is a multiple of Hkv)
@@ -173,6 +174,18 @@ struct ApproximationSettings {
                     .invalidValue, argument: "features", expected: "a feature count of at least 1",
                     actual: "\(features)")
             }
+            // The random projection is [features, Dk] and the key features
+            // [Lk, features]; both must fit in memory.
+            let featureBytes = saturatingProduct(
+                saturatingProduct(features, Swift.max(problem.keyLength, problem.keyDimension, 1)), MemoryLayout<Float>.stride)
+            let memory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+            guard featureBytes <= memory else {
+                throw AttentionError(
+                    .sizeLimitExceeded, argument: "features",
+                    expected: "features whose maps fit in the physical memory (\(memory) bytes)",
+                    actual: "\(features) features needing \(featureBytes == Int.max ? "more than Int.max" : String(featureBytes)) bytes",
+                    fix: "Use fewer random features")
+            }
             guard problem.scale >= 0 else {
                 throw AttentionError(
                     .unsupported, argument: "scale", expected: "a scale of at least 0 with Performer attention",
@@ -190,14 +203,15 @@ struct ApproximationSettings {
                     .invalidValue, argument: "landmarks", expected: "a landmark count of at least 1",
                     actual: "\(landmarks)")
             }
-            if !problem.output.isEmpty {
-                let fewestKeys = problem.keySelections.map(\.count).min() ?? 0
+            // Batch items without real keys return zeros and need no landmarks.
+            let keyCounts = problem.keySelections.map(\.count).filter { $0 > 0 }
+            if !problem.output.isEmpty, let fewestKeys = keyCounts.min() {
                 let limit = Swift.min(problem.queryLength, fewestKeys)
                 guard landmarks <= limit else {
                     throw AttentionError(
                         .invalidValue, argument: "landmarks",
                         expected: "at most \(limit), the query length Lq = \(problem.queryLength) or the fewest real keys of a batch item (\(fewestKeys)), whichever is smaller",
-                        actual: "\(landmarks)", fix: "Use fewer landmarks than tokens")
+                        actual: "\(landmarks)", fix: "Use at most as many landmarks as tokens")
                 }
             }
         }

@@ -93,6 +93,15 @@ enum NystromAttention {
         let scale = problem.scale
         let query = problem.query.pointer(batch, head)
         let output = problem.output.pointer(batch, head)
+
+        // A batch item without real keys has no visible key in any row, so
+        // its output is zero, as on the exact paths.
+        if n == 0 {
+            for row in 0..<problem.queryLength {
+                for d in 0..<dv { output.base[row * output.rowStride + d * output.columnStride] = 0 }
+            }
+            return
+        }
         let queryMatrix = MatrixOperand(
             base: query.base, rows: problem.queryLength, columns: dk,
             rowStride: query.rowStride, columnStride: query.columnStride)

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+@testable import Attention
+
+/// Inputs that once trapped or gave silent wrong answers: huge scores,
+/// outputs aliasing a mask, huge stride-0 shapes and extreme options.
+@Suite struct HostileInputTests {
+    @Test("Huge finite scores stay finite", arguments: [AttentionPath.reference, .materialized, .tiled], [Float(1e12), 1e20, 1e30])
+    func hugeScores(path: AttentionPath, scale: Float) throws {
+        let q = try Tensor(shape: [1, 1, 1, 1], scalars: [0.3])
+        let k = try Tensor(shape: [1, 1, 2, 1], scalars: [0.7, 0.1])
+        let v = try Tensor(shape: [1, 1, 2, 1], scalars: [1, 2])
+        let result = try scaledDotProductAttention(
+            queries: q, keys: k, values: v, scale: scale, returning: [.logSumExp], options: ExecutionOptions(path: path))
+        #expect(result.output.scalars == [1], "scale \(scale) on \(path)")
+        let expectedLogSumExp = Double(Float(0.3 * 0.7) * scale)
+        #expect(abs(Double(result.logSumExp![0, 0, 0]) - expectedLogSumExp) <= 1e-6 * expectedLogSumExp)
+    }
+
+    @Test("Large random scores agree across paths")
+    func largeRandomScores() throws {
+        var generator = SplitMix64(seed: 3)
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1e5...1e5, using: &generator) } }
+        let q = try Tensor(shape: [1, 2, 40, 8], scalars: values(640))
+        let k = try Tensor(shape: [1, 2, 50, 8], scalars: values(800))
+        let v = try Tensor(shape: [1, 2, 50, 3], scalars: values(300).map { $0 / 1e5 })
+        let reference = try scaledDotProductAttention(queries: q, keys: k, values: v, options: ExecutionOptions(path: .reference))
+        for options in [ExecutionOptions(path: .tiled), ExecutionOptions(path: .tiled, queryBlockSize: 7, keyBlockSize: 9)] {
+            let tiled = try scaledDotProductAttention(queries: q, keys: k, values: v, options: options)
+            #expect(tiled.scalars.allSatisfy { $0.isFinite })
+            // Scores near 1e10 pick one key per row, up to ties in float32.
+            expectClose(tiled.scalars, reference.scalars, atol: 1e-5, rtol: 1e-5, "tiled with huge scores")
+        }
+    }
+
+    @Test("Output overlapping an additive mask is rejected")
+    func outputOverlapsMask() throws {
+        let buffer = try Tensor(shape: [1, 2, 2, 2], repeating: 0)
+        let mask = try buffer.selecting(axis: 0, index: 0).selecting(axis: 0, index: 0)
+        let q = try Tensor(shape: [1, 2, 2, 2], repeating: 1)
+        let error = #expect(throws: AttentionError.self) {
+            try scaledDotProductAttention(queries: q, keys: q, values: q, into: buffer, mask: .additive(mask))
+        }
+        #expect(error?.kind == .overlappingOutput)
+        #expect(error?.expected.contains("mask") == true)
+    }
+
+    @Test("Materialized path fills log-sum-exp and weights when Dv is 0")
+    func emptyValueHead() throws {
+        let q = try Tensor(shape: [1, 1, 2, 3], scalars: [0.1, 0.2, 0.3, -0.4, 0.5, 0.6])
+        let k = try Tensor(shape: [1, 1, 4, 3], scalars: (0..<12).map { Float($0) / 10 })
+        let v = try Tensor(shape: [1, 1, 4, 0], repeating: 0)
+        let reference = try scaledDotProductAttention(queries: q, keys: k, values: v, returning: [.logSumExp, .weights], options: ExecutionOptions(path: .reference))
+        let materialized = try scaledDotProductAttention(queries: q, keys: k, values: v, returning: [.logSumExp, .weights], options: ExecutionOptions(path: .materialized))
+        expectClose(materialized.logSumExp!.scalars, reference.logSumExp!.scalars, atol: 1e-6, rtol: 1e-6, "log-sum-exp")
+        expectClose(materialized.weights!.scalars, reference.weights!.scalars, atol: 1e-6, rtol: 1e-6, "weights")
+    }
+
+    @Test("Broadcast rejects invalid target shapes")
+    func broadcastTargets() throws {
+        let base = try Tensor(shape: [1, 1], repeating: 1)
+        #expect(throws: AttentionError.self) { try base.broadcast(to: [1, -2]) }
+        let overflow = #expect(throws: AttentionError.self) { try base.broadcast(to: [1 << 40, 1 << 40]) }
+        #expect(overflow?.kind == .sizeLimitExceeded)
+        let storage = TensorStorage<Float>(repeating: 0, count: 1)
+        #expect(throws: AttentionError.self) { try Tensor(storage: storage, shape: [1 << 40, 1 << 40], strides: [0, 0]) }
+    }
+
+    @Test("Huge stride-0 shapes are rejected, not trapped")
+    func hugeShapes() throws {
+        let one = try Tensor(shape: [1, 1, 1, 1], repeating: 1)
+        let long = try one.broadcast(to: [1, 1, 1 << 40, 1])
+        let materialized = #expect(throws: AttentionError.self) {
+            try planAttention(queries: long, keys: long, values: long, options: ExecutionOptions(path: .materialized))
+        }
+        #expect(materialized?.kind == .sizeLimitExceeded)
+        let manyHeads = try one.broadcast(to: [1 << 20, 1 << 20, 1 << 20, 1])
+        let scores = #expect(throws: AttentionError.self) {
+            try planAttention(queries: manyHeads, keys: manyHeads, values: manyHeads, options: ExecutionOptions(path: .tiled))
+        }
+        #expect(scores?.kind == .sizeLimitExceeded)
+        let windowed = try one.broadcast(to: [1, 1, 1 << 62, 1])
+        #expect(throws: AttentionError.self) {
+            try planAttention(queries: windowed, keys: windowed, values: windowed, window: SlidingWindow(left: 1, right: 1))
+        }
+        // The allocating overload checks the output size before allocating it.
+        let allocation = #expect(throws: AttentionError.self) {
+            _ = try scaledDotProductAttention(queries: windowed, keys: one, values: one)
+        }
+        #expect(allocation?.kind == .sizeLimitExceeded)
+        #expect(throws: AttentionError.self) { try Tensor(shape: [1 << 62], repeating: 0) }
+    }
+
+    @Test("Block sizes beyond the sequence are clamped")
+    func hugeBlockSizes() throws {
+        let q = try Tensor(shape: [1, 1, 3, 4], scalars: (0..<12).map { Float($0) / 7 })
+        let expected = try scaledDotProductAttention(queries: q, keys: q, values: q, options: ExecutionOptions(path: .reference))
+        let result = try scaledDotProductAttention(
+            queries: q, keys: q, values: q, returning: [],
+            options: ExecutionOptions(path: .tiled, queryBlockSize: Int.max, keyBlockSize: Int.max))
+        expectClose(result.output.scalars, expected.scalars, atol: 1e-6, rtol: 1e-6, "Int.max blocks")
+        #expect(result.plan.queryBlockSize == 3)
+        #expect(result.plan.keyBlockSize == 3)
+    }
+
+    @Test("Broadcast operands are packed in pieces")
+    func packedPieces() throws {
+        // K = 2^25 inner elements through stride 0: the product is packed in
+        // pieces of BLAS.packedElementLimit. A float32 sum of 2^25 terms
+        // carries about sqrt(2^25)·ε relative error.
+        let inner = 1 << 25
+        let a = try Tensor(shape: [1, 1], repeating: 0.5).broadcast(to: [2, inner])
+        let b = try Tensor(shape: [1, 1], repeating: 0.25).broadcast(to: [inner, 3])
+        let c = try Tensor(shape: [2, 3], repeating: .nan)
+        try BLAS.multiply(a, b, into: c)
+        expectClose(c.scalars, [Float](repeating: Float(inner) / 8, count: 6), atol: 0, rtol: 1e-4, "2^25-term sums")
+    }
+
+    @Test("sgemm output may not overlap itself or an input")
+    func multiplyOverlap() throws {
+        let a = try Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
+        let storage = TensorStorage<Float>(repeating: 0, count: 4)
+        let selfOverlapping = try Tensor(storage: storage, shape: [2, 2], strides: [1, 1])
+        #expect(throws: AttentionError.self) { try BLAS.multiply(a, a, into: selfOverlapping) }
+        let aliased = #expect(throws: AttentionError.self) { try BLAS.multiply(a, try Tensor(shape: [2, 2], repeating: 1), into: a) }
+        #expect(aliased?.kind == .overlappingOutput)
+    }
+
+    @Test("Huge Performer feature counts are rejected")
+    func performerFeatures() throws {
+        let q = try Tensor(shape: [1, 1, 4, 2], repeating: 0.1)
+        for features in [Int.max, 1 << 40] {
+            let error = #expect(throws: AttentionError.self) {
+                _ = try scaledDotProductAttention(queries: q, keys: q, values: q, method: .performer(features: features, seed: 1))
+            }
+            #expect(error?.argument == "features")
+        }
+    }
+
+    @Test("Nyström returns zeros for a batch item without keys")
+    func nystromEmptyItem() throws {
+        var generator = SplitMix64(seed: 9)
+        let q = try Tensor(shape: [2, 1, 4, 2], scalars: (0..<16).map { _ in Float.random(in: -1...1, using: &generator) })
+        let output = try scaledDotProductAttention(
+            queries: q, keys: q, values: q, keyPadding: .lengths([0, 4]), method: .nystrom(landmarks: 2))
+        #expect(Array(output.scalars[0..<8]) == [Float](repeating: 0, count: 8))
+        #expect(output.scalars[8...].allSatisfy { $0.isFinite })
+    }
+}
