@@ -21,14 +21,21 @@ enum Table {
             machine.exponentialBody, exp.dispatchedNanosecondsPerValue, exp.avx2NanosecondsPerValue, exp.portableNanosecondsPerValue,
             exp.swiftSIMD16NanosecondsPerValue))
         let sgemm = report.sgemm
-        lines.append(String(
-            format: "sgemm %d x %d x %d, fastest of several calls, at start / end of run: 1 thread %.1f / %.1f GFLOP/s, %d threads %.1f / %.1f GFLOP/s",
-            sgemm.size, sgemm.size, sgemm.size, sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd ?? .nan,
-            machine.threadCount, sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd ?? .nan))
+        var sgemmLine = String(
+            format: "sgemm %d x %d x %d, fastest of several calls, at start / end of run: 1 thread %.1f / %.1f GFLOP/s",
+            sgemm.size, sgemm.size, sgemm.size, sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd ?? .nan)
+        if machine.threadCount > 1 {
+            sgemmLine += String(
+                format: ", %d threads %.1f / %.1f GFLOP/s",
+                machine.threadCount, sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd ?? .nan)
+        }
+        lines.append(sgemmLine)
         lines.append(String(
             format: "load average (1 min) before / after: %.2f / %.2f (above 0: other processes shared the cores)",
             machine.loadAverageBefore, machine.loadAverageAfter ?? .nan))
-        lines.append(String(format: "memory read bandwidth (%d threads): %.1f GB/s", machine.threadCount, report.memoryBandwidthGBPerSecond))
+        lines.append(String(
+            format: "memory read bandwidth (%d thread%@): %.1f GB/s", machine.threadCount,
+            machine.threadCount == 1 ? "" : "s", report.memoryBandwidthGBPerSecond))
         lines.append("GFLOP/s counts 4*B*H*Lq*Lk*D; eff = GFLOP/s / the higher sgemm rate at the same thread count;")
         lines.append("extra MiB = peak resident memory (VmHWM) during one call minus resident memory before it.")
         return lines.joined(separator: "\n")

@@ -61,7 +61,7 @@ extension AttentionPlan {
         case nil:
             path = TiledKernel.isAvailable ? .tiled : .materialized
             reason = TiledKernel.isAvailable
-                ? "the weights were not requested, and the tiled path needs O(block) memory and runs at sgemm speed"
+                ? "the weights were not requested, and the tiled path needs O(block) memory"
                 : "the default fast path"
         }
 

@@ -41,12 +41,18 @@ func readBoolTensor(flag: String, path: String) throws -> BoolTensor {
 /// Runs an engine call and rephrases its `AttentionError` with the flag
 /// that supplied the failing argument, using `flags` to map the library's
 /// argument names (such as `query`) to flags (such as `--query`).
-func runEngine<Result>(flags: [String: String], _ body: () throws -> Result) throws -> Result {
+/// `hint` may add one more sentence of advice for the command line.
+func runEngine<Result>(
+    flags: [String: String], hint: (AttentionError) -> String? = { _ in nil }, _ body: () throws -> Result
+) throws -> Result {
     do {
         return try body()
     } catch let error as AttentionError {
-        throw CommandFailure(
-            flagMessage(argument: error.argument, expected: error.expected, actual: error.actual, fix: error.fix, flags: flags))
+        var message = flagMessage(argument: error.argument, expected: error.expected, actual: error.actual, fix: error.fix, flags: flags)
+        if let extra = hint(error) {
+            message += ". \(extra)"
+        }
+        throw CommandFailure(message)
     }
 }
 
@@ -61,11 +67,28 @@ func flagMessage(argument: String, expected: String, actual: String, fix: String
     let baseName = String(argument.prefix { $0 != "." && $0 != "[" })
     let flag = (flags[argument] ?? flags[baseName]).map { "--\($0)" } ?? argument
     var message = "\(flag): expected \(expected), got \(actual)"
-    if !fix.isEmpty {
-        message += ". \(fix)"
+    let advice = commandLineAdvice[fix] ?? fix
+    if !advice.isEmpty {
+        message += ". \(advice)"
     }
     return message
 }
+
+/// Library advice that names Swift API, rephrased for the command line.
+let commandLineAdvice: [String: String] = [
+    "Add size-1 batch or head dimensions with unsqueezed(axis:)":
+        "Reshape the array to rank 4: [B, H, L, D], or [B, L, H, D] with --layout blhd",
+    "Add a batch dimension of size 1 with unsqueezed(axis: 0)": "Reshape the array to add a batch dimension of size 1",
+    "Use the materialized path to get the attention weights": "Pass --path materialized or --path reference, or leave out --weights",
+    "Set options.queryBlockSize to change the block size": "",
+    "Paths select exact kernels; leave options.path nil": "--path selects an exact kernel; leave it out with --method",
+    "Linear attention has no scale; pass nil": "Linear attention has no scale; leave out --scale",
+    "Use the exact method, which returns the mean of the values": "Use --method exact, which returns the mean of the values",
+    "Use the exact method for sliding-window attention": "Use --method exact or --method window with --window",
+    "Use key padding for padded keys, or the exact method for an arbitrary mask":
+        "Use --key-padding-mask for padded keys, or --method exact for an arbitrary mask",
+    "Use linear or Performer attention for causal approximations": "Use --method linear or --method performer with --causal",
+]
 
 /// The output files of one run, written together at the end: each goes to
 /// a temporary file first, and only when every one of them is complete are

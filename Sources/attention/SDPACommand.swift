@@ -32,7 +32,7 @@ enum SDPACommand: Subcommand {
         .optional("causal", "top-left|bottom-right", "causal mask: top-left keeps key j <= i, bottom-right keeps j <= i + Lk - Lq"),
         .optional("lse", "LSE.npy", "where to write the log-sum-exp of each query row [B, Hq, Lq]"),
         .optional("weights", "W.npy", "where to write the attention weights [B, Hq, Lq, Lk]"),
-        .optional("window", "L,R", "sliding window: query i sees the L keys before and the R keys after key i + Lk - Lq (exact method only)"),
+        .optional("window", "L,R", "sliding window: query i sees the L keys before and the R keys after key i + Lk - Lq (exact attention inside the window, also spelled --method window)"),
         .optional("method", "exact|window|linear|performer|nystrom", "exact attention (default), exact attention inside --window, or an approximation whose cost grows linearly with the length"),
         .optional("features", "N", "random features of --method performer"),
         .optional("seed", "S", "seed of the random features of --method performer, an integer in 0...2^64-1 (default 0)"),
@@ -115,11 +115,22 @@ enum SDPACommand: Subcommand {
             outputs.insert(.weights)
         }
         let options = ExecutionOptions(path: path, threadCount: threadCount)
+        let hint = { (error: AttentionError) -> String? in
+            // The two likeliest mix-ups: [B, L, H, D] files read as
+            // [B, H, L, D], and a [B, Lk] padding mask passed as --mask.
+            if layout == .bhld, error.kind == .shapeMismatch, ["key", "value"].contains(error.argument) {
+                return "If the files are [B, L, H, D], pass --layout blhd"
+            }
+            if error.argument == "mask", let mask, case .boolean(let tensor) = mask, tensor.rank == 2 {
+                return "For a [B, Lk] key padding mask, use --key-padding-mask"
+            }
+            return nil
+        }
         var output: Tensor
         var logSumExp: Tensor?
         var weights: Tensor?
         if method == .exact {
-            let result = try runEngine(flags: flagsByArgument) {
+            let result = try runEngine(flags: flagsByArgument, hint: hint) {
                 try scaledDotProductAttention(
                     queries: tensors[0], keys: tensors[1], values: tensors[2],
                     scale: scale, mask: mask, causal: causal, window: window, keyPadding: keyPadding,
@@ -132,7 +143,7 @@ enum SDPACommand: Subcommand {
             logSumExp = result.logSumExp
             weights = result.weights
         } else {
-            output = try runEngine(flags: flagsByArgument) {
+            output = try runEngine(flags: flagsByArgument, hint: hint) {
                 try scaledDotProductAttention(
                     queries: tensors[0], keys: tensors[1], values: tensors[2],
                     scale: scale, mask: mask, causal: causal, window: window, keyPadding: keyPadding,

@@ -31,6 +31,10 @@ struct ErrorCaseFiles {
         try NPYArray(Tensor(shape: [2, 3, 3], scalars: (0..<18).map { $0 == 10 ? .nan : 0.25 })).write(toFile: path("heads-nan.npy"))
         try NPYArray(BoolTensor(shape: [1, 1, 3, 5], repeating: true)).write(toFile: path("mask-bool.npy"))
         try NPYArray(BoolTensor(shape: [1, 2, 3, 4], repeating: true)).write(toFile: path("bool.npy"))
+        try NPYArray(BoolTensor(shape: [2, 5], repeating: true)).write(toFile: path("padding-as-mask.npy"))
+        // [B, L, H, D] files with L = 3 queries, 5 keys and H = 2 heads.
+        try write("q-blhd.npy", [1, 3, 2, 4])
+        try write("k-blhd.npy", [1, 5, 2, 4])
         let valid = try FileAccessHelper.bytes(path("k.npy"))
         try Data(valid.prefix(valid.count - 5)).write(to: URL(fileURLWithPath: path("truncated.npy")))
         try Data("not an array\n".utf8).write(to: URL(fileURLWithPath: path("text.npy")))
@@ -164,7 +168,14 @@ let failureCases: [ErrorCase] = [
     }, messageFragment: "--key: expected a head count Hkv that divides"),
     ErrorCase(label: "mask does not broadcast", arguments: { validSDPA($0) + ["--mask", $0.path("mask-wrong.npy")] }, messageFragment: "--mask"),
     ErrorCase(label: "float key padding", arguments: { validSDPA($0) + ["--key-padding-mask", $0.path("padding-float.npy")] }, messageFragment: "--key-padding-mask"),
-    ErrorCase(label: "weights on tiled path", arguments: { validSDPA($0) + ["--path", "tiled", "--weights", $0.path("w.npy")] }, messageFragment: "--weights"),
+    ErrorCase(label: "weights on tiled path", arguments: { validSDPA($0) + ["--path", "tiled", "--weights", $0.path("w.npy")] }, messageFragment: "Pass --path materialized"),
+    ErrorCase(label: "rank 2 query", arguments: { files in
+        validSDPA(files).map { $0 == files.path("q.npy") ? files.path("x.npy") : $0 }
+    }, messageFragment: "Reshape the array to rank 4"),
+    ErrorCase(label: "blhd files without layout", arguments: { files in
+        ["sdpa", "--query", files.path("q-blhd.npy"), "--key", files.path("k-blhd.npy"), "--value", files.path("k-blhd.npy"), "--output", files.path("out.npy")]
+    }, messageFragment: "pass --layout blhd"),
+    ErrorCase(label: "padding mask as mask", arguments: { validSDPA($0) + ["--mask", $0.path("padding-as-mask.npy")] }, messageFragment: "use --key-padding-mask"),
     ErrorCase(label: "blhd with rank 3", arguments: { files in
         validSDPA(files).map { $0 == files.path("q.npy") ? files.path("rank3.npy") : $0 } + ["--layout", "blhd"]
     }, messageFragment: "--query"),
