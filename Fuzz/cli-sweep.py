@@ -12,6 +12,7 @@ Usage: Fuzz/cli-sweep.py [PATH_TO_ATTENTION]   (default .build/debug/attention)
 Needs only the Python standard library. Exits 1 when any case misbehaves.
 """
 import os
+import resource
 import struct
 import subprocess
 import sys
@@ -68,7 +69,13 @@ class Sweep:
                 os.unlink(path)
 
     def run(self, arguments):
-        return subprocess.run([self.tool] + arguments, capture_output=True, timeout=120)
+        # The address-space limit turns an oversized allocation into a
+        # failed run instead of memory pressure on the whole machine.
+        def limit_memory():
+            limit = 8 * 1024**3
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+        return subprocess.run([self.tool] + arguments, capture_output=True, timeout=120, preexec_fn=limit_memory)
 
     def expect_success(self, label, arguments):
         self.clear_outputs()
@@ -174,13 +181,17 @@ def sdpa_cases(sweep):
         "duplicate flag": ["--scale", "1", "--scale", "2"],
         "positional argument": ["stray"],
         "plan with value": ["--plan=yes"],
-        "output is a directory": ["--weights", sweep.outputs],
+        "weights is a directory": ["--weights", sweep.outputs],
         "weights same as output": ["--weights", out],
         "weights in missing directory": ["--weights", os.path.join(sweep.outputs, "missing", "w.npy")],
         "lse under a file": ["--lse", os.path.join(q, "lse.npy")],
     }
     for label, extra in cases.items():
         sweep.expect_failure(f"sdpa {label}", base + ["--output", out] + extra)
+
+    # Valid inputs whose weights [1, 1, 100000, 100000] would need 40 GB.
+    long_sequence = sweep.write("long.npy", float32_npy([1, 1, 100000, 1]))
+    sweep.expect_failure("sdpa weights too large", ["sdpa", "--query", long_sequence, "--key", long_sequence, "--value", long_sequence, "--output", out, "--weights", sweep.out("w.npy")])
 
     sweep.expect_failure("sdpa missing output flag", base)
     sweep.expect_failure("sdpa missing query file", ["sdpa", "--query", os.path.join(sweep.inputs, "absent.npy"), "--key", k, "--value", v, "--output", out])
@@ -222,6 +233,10 @@ def self_cases(sweep):
     sweep.expect_failure("self output in missing directory", ["self", "--input", x, "--output", os.path.join(sweep.outputs, "missing", "o.npy")])
     sweep.expect_failure("self weights unwritable", base + ["--weights", os.path.join(x, "w.npy")])
     sweep.expect_failure("self weights is a directory", base + ["--weights", sweep.outputs])
+
+    # A valid sequence whose weights [100000, 100000] would need 40 GB.
+    long_sequence = sweep.write("self-long.npy", float32_npy([100000, 1]))
+    sweep.expect_failure("self weights too large", ["self", "--input", long_sequence, "--output", out, "--weights", sweep.out("sw.npy")])
 
 
 def main():
