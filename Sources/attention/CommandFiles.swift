@@ -1,3 +1,4 @@
+import Foundation
 import Attention
 import AttentionIO
 
@@ -120,6 +121,14 @@ struct OutputFiles {
 
     /// Writes every added file, or none of them.
     func writeAll() throws {
+        // A directory at a destination would make its rename fail after
+        // earlier outputs were already in place, so it is rejected first.
+        for output in pending {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: output.path, isDirectory: &isDirectory), isDirectory.boolValue {
+                throw CommandFailure("--\(output.flag) \(output.path): is a directory; expected the path of a file to write")
+            }
+        }
         var staged: [StagedFile] = []
         do {
             for output in pending {
@@ -137,9 +146,9 @@ struct OutputFiles {
             do {
                 try file.commit()
             } catch let error as NPYError {
-                // NOTE: outputs renamed before this one stay in place. A
-                // rename within one directory fails only in rare cases, for
-                // example when the destination is a directory.
+                // NOTE: outputs renamed before this one stay in place. With
+                // directories rejected above, a rename within one directory
+                // fails only if the file system changes during the run.
                 staged[(index + 1)...].forEach { $0.discard() }
                 throw CommandFailure("--\(pending[index].flag) \(error)")
             }

@@ -182,6 +182,7 @@ let failureCases: [ErrorCase] = [
     ErrorCase(label: "output directory missing", arguments: { files in
         validSDPA(files).map { $0 == files.path("out.npy") ? files.path("absent/out.npy") : $0 }
     }, messageFragment: "--output"),
+    ErrorCase(label: "weights path is a directory", arguments: { validSDPA($0) + ["--weights", $0.directory.path] }, messageFragment: "is a directory"),
     ErrorCase(label: "second output unwritable", arguments: { validSDPA($0) + ["--lse", $0.path("absent/lse.npy")] }, messageFragment: "--lse"),
     ErrorCase(label: "self on rank 3", arguments: { ["self", "--input", $0.path("rank3.npy"), "--output", $0.path("out.npy")] }, messageFragment: "--input"),
     ErrorCase(label: "self weights on tiled path", arguments: {
