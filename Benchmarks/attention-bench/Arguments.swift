@@ -19,7 +19,7 @@ struct Arguments {
 
         Times the attention kernels against the naive reference and the
         machine's own sgemm rate. With no options it runs the default suite
-        (about two minutes on a 2-core machine). Build with
+        (70 to 100 seconds on a 2-core machine). Build with
         `swift build -c release`; debug numbers mean nothing.
 
         Options:
