@@ -194,37 +194,13 @@ public enum BLAS {
 
         // Split any dimension that a 32-bit BLAS integer cannot hold.
         if m > maximumDimension {
-            var row = 0
-            while row < m {
-                let rows = Swift.min(maximumDimension, m - row)
-                try gemm(
-                    a.rows(row, count: rows), b, into: c.rows(row, count: rows),
-                    alpha: alpha, beta: beta, maximumDimension: maximumDimension)
-                row += rows
-            }
-            return
+            return try gemmByRowBlocks(a, b, into: c, alpha: alpha, beta: beta, rowsPerCall: maximumDimension, maximumDimension: maximumDimension)
         }
         if n > maximumDimension {
-            var column = 0
-            while column < n {
-                let columns = Swift.min(maximumDimension, n - column)
-                try gemm(
-                    a, b.columns(column, count: columns), into: c.columns(column, count: columns),
-                    alpha: alpha, beta: beta, maximumDimension: maximumDimension)
-                column += columns
-            }
-            return
+            return try gemmByColumnBlocks(a, b, into: c, alpha: alpha, beta: beta, columnsPerCall: maximumDimension, maximumDimension: maximumDimension)
         }
         if k > maximumDimension {
-            var inner = 0
-            while inner < k {
-                let count = Swift.min(maximumDimension, k - inner)
-                try gemm(
-                    a.columns(inner, count: count), b.rows(inner, count: count), into: c,
-                    alpha: alpha, beta: inner == 0 ? beta : 1, maximumDimension: maximumDimension)
-                inner += count
-            }
-            return
+            return try gemmByInnerBlocks(a, b, into: c, alpha: alpha, beta: beta, innerPerCall: maximumDimension, maximumDimension: maximumDimension)
         }
 
         // A view that must be packed is packed in pieces of at most
@@ -233,41 +209,16 @@ public enum BLAS {
         let packA = needsPacking(a)
         let packB = needsPacking(b)
         if (packA && m * k > packedElementLimit) || (packB && k * n > packedElementLimit) {
-            let outer = Swift.max(packA ? m : 1, packB ? n : 1)
-            let innerChunk = Swift.max(1, packedElementLimit / outer)
+            let innerChunk = Swift.max(1, packedElementLimit / Swift.max(packA ? m : 1, packB ? n : 1))
             if innerChunk < k {
-                var inner = 0
-                while inner < k {
-                    let count = Swift.min(innerChunk, k - inner)
-                    try gemm(
-                        a.columns(inner, count: count), b.rows(inner, count: count), into: c,
-                        alpha: alpha, beta: inner == 0 ? beta : 1, maximumDimension: maximumDimension)
-                    inner += count
-                }
-                return
+                return try gemmByInnerBlocks(a, b, into: c, alpha: alpha, beta: beta, innerPerCall: innerChunk, maximumDimension: maximumDimension)
             }
             let outerChunk = Swift.max(1, packedElementLimit / k)
             if packA && m > outerChunk {
-                var row = 0
-                while row < m {
-                    let rows = Swift.min(outerChunk, m - row)
-                    try gemm(
-                        a.rows(row, count: rows), b, into: c.rows(row, count: rows),
-                        alpha: alpha, beta: beta, maximumDimension: maximumDimension)
-                    row += rows
-                }
-                return
+                return try gemmByRowBlocks(a, b, into: c, alpha: alpha, beta: beta, rowsPerCall: outerChunk, maximumDimension: maximumDimension)
             }
             if packB && n > outerChunk {
-                var column = 0
-                while column < n {
-                    let columns = Swift.min(outerChunk, n - column)
-                    try gemm(
-                        a, b.columns(column, count: columns), into: c.columns(column, count: columns),
-                        alpha: alpha, beta: beta, maximumDimension: maximumDimension)
-                    column += columns
-                }
-                return
+                return try gemmByColumnBlocks(a, b, into: c, alpha: alpha, beta: beta, columnsPerCall: outerChunk, maximumDimension: maximumDimension)
             }
         }
 
@@ -310,6 +261,54 @@ public enum BLAS {
                     bPointer, Int32(bLayout.leadingDimension),
                     beta, c.base, Int32(cLayout.leadingDimension))
             }
+        }
+    }
+
+    // MARK: - Splitting
+
+    /// `gemm` on blocks of at most `rowsPerCall` rows of `a` and `c`.
+    private static func gemmByRowBlocks(
+        _ a: MatrixOperand, _ b: MatrixOperand, into c: MutableMatrixOperand,
+        alpha: Float, beta: Float, rowsPerCall: Int, maximumDimension: Int
+    ) throws {
+        var row = 0
+        while row < c.rows {
+            let rows = Swift.min(rowsPerCall, c.rows - row)
+            try gemm(
+                a.rows(row, count: rows), b, into: c.rows(row, count: rows),
+                alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+            row += rows
+        }
+    }
+
+    /// `gemm` on blocks of at most `columnsPerCall` columns of `b` and `c`.
+    private static func gemmByColumnBlocks(
+        _ a: MatrixOperand, _ b: MatrixOperand, into c: MutableMatrixOperand,
+        alpha: Float, beta: Float, columnsPerCall: Int, maximumDimension: Int
+    ) throws {
+        var column = 0
+        while column < c.columns {
+            let columns = Swift.min(columnsPerCall, c.columns - column)
+            try gemm(
+                a, b.columns(column, count: columns), into: c.columns(column, count: columns),
+                alpha: alpha, beta: beta, maximumDimension: maximumDimension)
+            column += columns
+        }
+    }
+
+    /// `gemm` over blocks of at most `innerPerCall` of the inner dimension;
+    /// every block after the first accumulates with `beta = 1`.
+    private static func gemmByInnerBlocks(
+        _ a: MatrixOperand, _ b: MatrixOperand, into c: MutableMatrixOperand,
+        alpha: Float, beta: Float, innerPerCall: Int, maximumDimension: Int
+    ) throws {
+        var inner = 0
+        while inner < a.columns {
+            let count = Swift.min(innerPerCall, a.columns - inner)
+            try gemm(
+                a.columns(inner, count: count), b.rows(inner, count: count), into: c,
+                alpha: alpha, beta: inner == 0 ? beta : 1, maximumDimension: maximumDimension)
+            inner += count
         }
     }
 
