@@ -42,6 +42,33 @@ import Testing
         }
     }
 
+    @Test("No call runs more workers than its thread count")
+    func workerBound() throws {
+        var generator = SeededGenerator(seed: 78)
+        var spec = ProblemSpec.random(using: &generator)
+        spec.batch = 3
+        spec.queryLength = 64
+        spec.keyLength = 64
+        let problem = try RandomProblem(spec: spec)
+        let callers = 4
+        let results = ResultBox(count: callers)
+        let threads = (0..<callers).map { caller in
+            Thread {
+                for threadCount in [2, 3, 5, 2, 3] {
+                    let options = ExecutionOptions(path: .tiled, threadCount: threadCount, queryBlockSize: 8, keyBlockSize: 16)
+                    results.append(Result { try problem.run(options).output.scalars }, caller: caller)
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        results.waitForAll(expectedPerCaller: 5)
+        // Every multi-threaded call of the whole test run, from any suite,
+        // recorded its peak; none may exceed its own thread count.
+        let overshoot = WorkerCensus.largestRecordedOvershoot
+        #expect(overshoot > Int.min, "no multi-threaded call was recorded")
+        #expect(overshoot <= 0, "a call ran \(overshoot) workers more than its thread count")
+    }
+
     @Test("OpenBLAS runs single-threaded inside engine work")
     func singleThreadedScope() {
         // Other suites run concurrently and may hold the scope too, so only

@@ -16,6 +16,41 @@ private final class WorkCounter: @unchecked Sendable {
     }
 }
 
+/// The number of threads running one call's work items at once, and its
+/// high-water mark. Every multi-threaded call records how far its peak went
+/// past its thread count, so tests can check that it never does.
+final class WorkerCensus: @unchecked Sendable {
+    private let lock = NSLock()
+    private var active = 0
+    private var highWater = 0
+
+    /// The most threads that ran this call's items at once.
+    var peak: Int { lock.withLock { highWater } }
+
+    func enter() {
+        lock.withLock {
+            active += 1
+            highWater = Swift.max(highWater, active)
+        }
+    }
+
+    func leave() {
+        lock.withLock { active -= 1 }
+    }
+
+    private static let overshootLock = NSLock()
+    nonisolated(unsafe) private static var largestOvershoot = Int.min
+
+    /// Records one call's peak against its thread count.
+    static func recordCall(peak: Int, limit: Int) {
+        overshootLock.withLock { largestOvershoot = Swift.max(largestOvershoot, peak - limit) }
+    }
+
+    /// The largest `peak - threadCount` of any call so far, or `Int.min`
+    /// before the first multi-threaded call.
+    static var largestRecordedOvershoot: Int { overshootLock.withLock { largestOvershoot } }
+}
+
 /// A value passed across threads under a safety argument the compiler
 /// cannot check; each use states that argument.
 struct UncheckedSendable<Value>: @unchecked Sendable {
@@ -36,11 +71,15 @@ func parallelFor(count: Int, threadCount: Int, _ body: (_ worker: Int, _ item: I
         return
     }
     let counter = WorkCounter()
+    let census = WorkerCensus()
+    defer { WorkerCensus.recordCall(peak: census.peak, limit: workers) }
     withoutActuallyEscaping(body) { body in
         // Items write disjoint parts of the output, which is what makes
         // sharing the closure across threads safe.
         let shared = UncheckedSendable(value: body)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            census.enter()
+            defer { census.leave() }
             while true {
                 let item = counter.claim()
                 if item >= count { break }
