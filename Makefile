@@ -18,7 +18,7 @@ setup:
 	fi
 
 # Build the library, the CLI and the benchmark in debug mode.
-build:
+build: setup
 	$(SWIFT) build
 
 # Run every test suite.
@@ -31,7 +31,7 @@ bench: setup
 	.build/release/attention-bench
 
 # Build the library, the CLI and the benchmark with optimizations.
-release:
+release: setup
 	$(SWIFT) build -c release
 
 # MARK: - Reliability runs

@@ -15,8 +15,8 @@ public enum EmbeddingShiftPlot {
     public static func points(from tensor: Tensor, argument: String) throws -> [ChartPoint] {
         guard tensor.rank == 2, tensor.shape[1] == 2 else {
             throw ChartError(
-                .invalidShape, argument: argument, expected: "rank 2 [N, 2]",
-                actual: "rank \(tensor.rank) \(describeShape(tensor.shape))",
+                .invalidShape, argument: argument, expected: "shape [N, 2], one 2-dimensional point per token",
+                actual: "shape \(describeShape(tensor.shape))",
                 fix: "The plot draws 2-dimensional embeddings only")
         }
         let scalars = tensor.scalars.map(Double.init)

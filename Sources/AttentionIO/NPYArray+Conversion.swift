@@ -121,7 +121,7 @@ extension NPYArray {
     private func inexact(index: Int, value: String) -> NPYError {
         NPYError(
             .conversion, file: source,
-            problem: "element \(index) (\(value)) of a '\(dtype.descr)' array has no exact float32 value")
+            problem: "element \(index) (\(value)) of a '\(dtype.descr)' array has no exact float32 value; convert the array to float32 first if rounding is acceptable")
     }
 
     /// Reorders elements from storage order into row-major order.

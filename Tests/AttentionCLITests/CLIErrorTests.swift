@@ -207,7 +207,7 @@ let failureCases: [ErrorCase] = [
     ErrorCase(label: "heatmap head out of range", arguments: { validHeatmap($0) + ["--heads", "2"] }, messageFragment: "--heads"),
     ErrorCase(label: "heatmap missing tokens file", arguments: { validHeatmap($0) + ["--tokens-file", $0.path("absent.txt")] }, messageFragment: "--tokens-file"),
     ErrorCase(label: "heatmap output directory missing", arguments: { replacing("--output", with: $0.path("absent/out.svg"), in: validHeatmap($0)) }, messageFragment: "--output"),
-    ErrorCase(label: "embed-shift wrong rank", arguments: { replacing("--input", with: $0.path("rank3.npy"), in: validEmbedShift($0)) }, messageFragment: "--input: expected rank 2"),
+    ErrorCase(label: "embed-shift wrong rank", arguments: { replacing("--input", with: $0.path("rank3.npy"), in: validEmbedShift($0)) }, messageFragment: "--input: expected shape [N, 2]"),
     ErrorCase(label: "embed-shift NaN input", arguments: { replacing("--input", with: $0.path("points-nan.npy"), in: validEmbedShift($0)) }, messageFragment: "--input: expected finite"),
     ErrorCase(label: "embed-shift token mismatch", arguments: { validEmbedShift($0) + ["--tokens", "I love"] }, messageFragment: "--tokens: expected 3 tokens"),
 ]
