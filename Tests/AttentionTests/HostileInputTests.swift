@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Attention
 
-/// Inputs that once trapped or gave silent wrong answers: huge scores,
+/// Inputs that once trapped or returned wrong results silently: huge scores,
 /// outputs aliasing a mask, huge stride-0 shapes and extreme options.
 @Suite struct HostileInputTests {
     @Test("Huge finite scores stay finite", arguments: [AttentionPath.reference, .materialized, .tiled], [Float(1e12), 1e20, 1e30])

@@ -24,7 +24,7 @@ final class WorkerCensus: @unchecked Sendable {
     private var active = 0
     private var highWater = 0
 
-    /// The most threads that ran this call's items at once.
+    /// The maximum number of threads that ran this call's items at once.
     var peak: Int { lock.withLock { highWater } }
 
     func enter() {
