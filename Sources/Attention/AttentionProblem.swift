@@ -33,7 +33,8 @@ enum KeySelection: Sendable {
 /// broadcast to `[B, Hq, Lq, Lk]` views, and outputs do not overlap inputs.
 ///
 /// Kernels receive only validated problems, so they check internal
-/// invariants with `precondition` and never throw for user input.
+/// invariants with `precondition`. The errors a kernel can still throw come
+/// from the BLAS and LAPACK wrappers, for sizes those libraries cannot take.
 struct AttentionProblem: @unchecked Sendable {
     let query: Tensor        // [B, Hq, Lq, Dk]
     let key: Tensor          // [B, Hkv, Lk, Dk]
