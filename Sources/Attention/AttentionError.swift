@@ -30,11 +30,11 @@ public struct AttentionError: Error, Equatable, Sendable, CustomStringConvertibl
     public let kind: Kind
     /// The name of the argument that failed validation, for example `query`.
     public let argument: String
-    /// What the argument must satisfy.
+    /// The condition the argument must satisfy.
     public let expected: String
-    /// What the argument was.
+    /// The value the argument had.
     public let actual: String
-    /// What the caller can change to fix the call, or an empty string.
+    /// The change that fixes the call, or an empty string.
     public let fix: String
 
     public init(_ kind: Kind, argument: String, expected: String, actual: String, fix: String = "") {

@@ -12,7 +12,7 @@ public enum AttentionMask: Sendable {
     case additive(Tensor)
 }
 
-/// Which corner a causal mask is aligned to when `Lq` and `Lk` differ.
+/// The corner a causal mask is aligned to when `Lq` and `Lk` differ.
 ///
 /// Both alignments agree when `Lq == Lk`.
 public enum CausalAlignment: String, Sendable, CaseIterable {
@@ -46,7 +46,7 @@ public enum AttentionPath: String, Sendable, CaseIterable {
     case tiled
 }
 
-/// How the engine runs a call: the path, block sizes and threads. None of
+/// The execution settings of a call: the path, block sizes and threads. None of
 /// these change the mathematical result, only its rounding and speed.
 public struct ExecutionOptions: Sendable {
     /// The path to run, or `nil` to let the plan choose.

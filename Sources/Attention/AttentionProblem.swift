@@ -19,7 +19,7 @@ enum KeySelection: Sendable {
         }
     }
 
-    /// The key position of the `index`-th selected key.
+    /// Returns the key position of the `index`-th selected key.
     @inline(__always)
     func key(_ index: Int) -> Int {
         switch self {
@@ -64,11 +64,11 @@ struct AttentionProblem: @unchecked Sendable {
     /// Query heads per key/value head.
     var groupSize: Int { keyValueHeads == 0 ? 0 : queryHeads / keyValueHeads }
 
-    /// The key/value head that query head `head` reads.
+    /// Returns the key/value head that query head `head` reads.
     @inline(__always)
     func keyValueHead(forQueryHead head: Int) -> Int { head / groupSize }
 
-    /// The last key position query `row` may see under the causal mask, or
+    /// Returns the last key position query `row` may see under the causal mask, or
     /// `Int.max` without one. May be negative, which hides every key.
     @inline(__always)
     func causalLimit(forQuery row: Int) -> Int {
@@ -79,7 +79,7 @@ struct AttentionProblem: @unchecked Sendable {
         }
     }
 
-    /// The key positions that query `row` may see under the causal mask and
+    /// Returns the key positions that query `row` may see under the causal mask and
     /// the sliding window, as bounds `lower...upper`; the range is empty when
     /// `lower > upper`. Without either mask the bounds are `0` and `Int.max`.
     @inline(__always)
@@ -322,7 +322,7 @@ extension AttentionProblem {
         }
     }
 
-    /// Whether two views of the same storage may address a common element.
+    /// Returns whether two views of the same storage may address a common element.
     /// Compares address ranges, so interleaved views that never touch count
     /// as overlapping; pass separate buffers to avoid that.
     static func mayOverlap(_ first: Tensor, _ second: Tensor) -> Bool {

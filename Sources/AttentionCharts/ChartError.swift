@@ -26,11 +26,11 @@ public struct ChartError: Error, Equatable, Sendable, CustomStringConvertible {
     public let kind: Kind
     /// The name of the argument that failed, for example `weights`.
     public let argument: String
-    /// What the argument must satisfy.
+    /// The condition the argument must satisfy.
     public let expected: String
-    /// What the argument was.
+    /// The value the argument had.
     public let actual: String
-    /// What the caller can change, or an empty string.
+    /// The change that fixes the call, or an empty string.
     public let fix: String
 
     public init(_ kind: Kind, argument: String, expected: String, actual: String, fix: String = "") {

@@ -318,13 +318,13 @@ public enum BLAS {
     /// (64 MiB of floats).
     static let packedElementLimit = 1 << 24
 
-    /// Whether BLAS cannot read `matrix` in place.
+    /// Returns whether BLAS cannot read `matrix` in place.
     private static func needsPacking(_ matrix: MatrixOperand) -> Bool {
         guard let direct = layout(of: matrix) else { return true }
         return direct.leadingDimension > maximumInt32
     }
 
-    /// The BLAS layout that reads `matrix` in place, or `nil` when none fits.
+    /// Returns the BLAS layout that reads `matrix` in place, or `nil` when none fits.
     ///
     /// Row-major storage needs `columnStride == 1` and a leading dimension of
     /// at least `max(1, columns)`; column-major storage is the transpose. A

@@ -18,20 +18,20 @@ enum MaterializedKernel {
     /// floats instead of `Lq · Lk`.
     static let windowRowBlockSize = 256
 
-    /// The query rows scored at once: all of them, or a block under a window.
+    /// Returns the query rows scored at once: all of them, or a block under a window.
     static func rowBlockSize(_ problem: AttentionProblem) -> Int {
         problem.window == nil ? problem.queryLength : Swift.min(problem.queryLength, windowRowBlockSize)
     }
 
-    /// The most keys one row block can see: all of them, or the width of the
-    /// window union of a block.
+    /// Returns the maximum number of keys one row block can see: all of them, or the
+    /// width of the window union of a block.
     static func scoredKeyCount(_ problem: AttentionProblem) -> Int {
         guard let window = problem.window else { return problem.keyLength }
         let span = saturatingSum(saturatingSum(rowBlockSize(problem), window.left), window.right)
         return Swift.min(problem.keyLength, span)
     }
 
-    /// The scratch floats one worker needs, or `Int.max` when the count
+    /// Returns the scratch floats one worker needs, or `Int.max` when the count
     /// overflows; the plan rejects such a problem before it runs.
     static func scratchCount(_ problem: AttentionProblem) -> Int {
         let gather = problem.keySelections.contains { if case .gathered = $0 { true } else { false } }
@@ -177,7 +177,7 @@ enum MaterializedKernel {
 }
 
 extension AttentionProblem {
-    /// The key `[Lk, Dk]` and value `[Lk, Dv]` matrices of one batch item and
+    /// Returns the key `[Lk, Dk]` and value `[Lk, Dv]` matrices of one batch item and
     /// key/value head.
     func keyValueMatrices(batch: Int, kvHead: Int) -> (key: MatrixOperand, value: MatrixOperand) {
         let key = self.key.pointer(batch, kvHead)

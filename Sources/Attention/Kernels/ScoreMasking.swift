@@ -6,8 +6,8 @@ extension AttentionProblem {
     /// `-infinity` at hidden keys.
     ///
     /// A key is hidden when the causal mask, the sliding window, the boolean
-    /// mask or an additive `-infinity` hides it. Hidden keys get exactly `-infinity` even when
-    /// their dot product is NaN or infinite, so `exp` turns them into exact
+    /// mask or an additive `-infinity` hides it. Hidden keys get exactly `-infinity`
+    /// even when their dot product is NaN or infinite, so `exp` turns them into exact
     /// zeros. An additive mask term is added after scaling.
     ///
     /// - Parameters:
@@ -72,7 +72,7 @@ extension AttentionProblem {
         return visible
     }
 
-    /// The tile columns `0..<keyCount` whose key positions
+    /// Returns the tile columns `0..<keyCount` whose key positions
     /// `firstKey + c` lie in `bounds`, for a prefix selection.
     private static func columns(of bounds: (lower: Int, upper: Int), firstKey: Int, keyCount: Int) -> Range<Int> {
         let start = Swift.min(keyCount, Swift.max(0, bounds.lower - firstKey))

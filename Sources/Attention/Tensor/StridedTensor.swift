@@ -139,7 +139,7 @@ public struct StridedTensor<Scalar: BitwiseCopyable & Sendable>: Sendable {
 
     // MARK: - Element access
 
-    /// The storage position of the element at `indices`.
+    /// Returns the storage position of the element at `indices`.
     ///
     /// - Precondition: one index per dimension, each inside its dimension,
     ///   like `Array`'s subscript. Use `element(at:)` for a throwing check.
@@ -264,7 +264,7 @@ public struct StridedTensor<Scalar: BitwiseCopyable & Sendable>: Sendable {
         return strides
     }
 
-    /// The product of `shape`, checked for negative dimensions and overflow.
+    /// Returns the product of `shape`, checked for negative dimensions and overflow.
     static func elementCount(of shape: [Int], argument: String) throws -> Int {
         var total = 1
         for (axis, size) in shape.enumerated() {
@@ -285,7 +285,7 @@ public struct StridedTensor<Scalar: BitwiseCopyable & Sendable>: Sendable {
         return total
     }
 
-    /// The lowest and highest storage positions a view addresses, or `nil`
+    /// Returns the lowest and highest storage positions a view addresses, or `nil`
     /// for an empty view, with overflow checks.
     static func addressRange(shape: [Int], strides: [Int], offset: Int) throws -> ClosedRange<Int>? {
         if shape.contains(0) { return nil }
