@@ -118,8 +118,117 @@ static inline __attribute__((always_inline)) float expScalar(float x) {
 
 DEFINE_ELEMENTWISE_BODIES(Portable, )
 
+// MARK: - AVX2 body
+
+// The scalar function above does not vectorize inside the loops that add up
+// their results, because the compiler may not reorder a float sum, so the
+// AVX2 body is written with intrinsics like the AVX-512 one. A tail shorter
+// than 8 goes through the same vector code in a padded buffer, so every
+// element of an array gets the same rounding whatever its position.
 #if ATTENTION_HAS_X86_BODIES
-DEFINE_ELEMENTWISE_BODIES(AVX2, __attribute__((target("avx2,fma"))))
+#define AVX2 __attribute__((target("avx2,fma")))
+
+static inline AVX2 __m256 exp8(__m256 x) {
+    __m256 isNaN = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    __m256 clamped = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kClampLow)), _mm256_set1_ps(kClampHigh));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(kLog2E)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2High), clamped);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Low), r);
+    __m256 p = _mm256_set1_ps(kInverseFactorial[7]);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[6]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[5]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[4]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[3]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[2]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[1]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[0]));
+    // 2^n as two normal factors, as in expScalar: n lies in [-150, 128].
+    __m256i exponent = _mm256_cvtps_epi32(n);
+    __m256i half = _mm256_srai_epi32(exponent, 1);
+    __m256i rest = _mm256_sub_epi32(exponent, half);
+    __m256i bias = _mm256_set1_epi32(127);
+    __m256 first = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(half, bias), 23));
+    __m256 second = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(rest, bias), 23));
+    __m256 result = _mm256_mul_ps(_mm256_mul_ps(p, first), second);
+    __m256 belowNormal = _mm256_cmp_ps(result, _mm256_set1_ps(FLT_MIN), _CMP_LT_OQ);
+    result = _mm256_andnot_ps(belowNormal, result);
+    return _mm256_blendv_ps(result, x, isNaN);
+}
+
+static AVX2 void expArrayAVX2(const float *input, float *output, ptrdiff_t count) {
+    ptrdiff_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        _mm256_storeu_ps(output + i, exp8(_mm256_loadu_ps(input + i)));
+    }
+    if (i < count) {
+        float padded[8] = {0};
+        for (ptrdiff_t j = i; j < count; j++) padded[j - i] = input[j];
+        _mm256_storeu_ps(padded, exp8(_mm256_loadu_ps(padded)));
+        for (ptrdiff_t j = i; j < count; j++) output[j] = padded[j - i];
+    }
+}
+
+static AVX2 float scaledMaximumAVX2(const float *values, ptrdiff_t count, float scale) {
+    __m256 scaleVector = _mm256_set1_ps(scale);
+    __m256 maximum = _mm256_set1_ps(-INFINITY);
+    __m256 sawNaN = _mm256_setzero_ps();
+    ptrdiff_t i = 0;
+    // max(product, maximum) returns its second operand when the product is
+    // NaN, so the maximum skips NaN and a separate mask records it.
+    for (; i + 8 <= count; i += 8) {
+        __m256 product = _mm256_mul_ps(_mm256_loadu_ps(values + i), scaleVector);
+        maximum = _mm256_max_ps(product, maximum);
+        sawNaN = _mm256_or_ps(sawNaN, _mm256_cmp_ps(product, product, _CMP_UNORD_Q));
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, maximum);
+    float result = lanes[0];
+    for (int l = 1; l < 8; l++) result = lanes[l] > result ? lanes[l] : result;
+    int nan = _mm256_movemask_ps(sawNaN) != 0;
+    for (; i < count; i++) {
+        float product = scale * values[i];
+        result = product > result ? product : result;
+        nan |= product != product;
+    }
+    return nan ? NAN : result;
+}
+
+// The product `scale * x` is rounded before the shift is subtracted, for the
+// reason given at expScaledSumAVX512 below.
+static AVX2 float expScaledSumAVX2(float *values, ptrdiff_t count, float scale, float shift) {
+    __m256 scaleVector = _mm256_set1_ps(scale);
+    __m256 shiftVector = _mm256_set1_ps(shift);
+    __m256 sum0 = _mm256_setzero_ps();
+    __m256 sum1 = _mm256_setzero_ps();
+    ptrdiff_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        __m256 e0 = exp8(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(values + i), scaleVector), shiftVector));
+        __m256 e1 = exp8(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(values + i + 8), scaleVector), shiftVector));
+        _mm256_storeu_ps(values + i, e0);
+        _mm256_storeu_ps(values + i + 8, e1);
+        sum0 = _mm256_add_ps(sum0, e0);
+        sum1 = _mm256_add_ps(sum1, e1);
+    }
+    for (; i < count; i += 8) {
+        ptrdiff_t remaining = count - i < 8 ? count - i : 8;
+        float padded[8] = {0};
+        for (ptrdiff_t j = 0; j < remaining; j++) padded[j] = values[i + j];
+        __m256 e = exp8(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(padded), scaleVector), shiftVector));
+        // Padding lanes are cleared so that they add nothing to the sum.
+        __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        __m256i inside = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)remaining), lane);
+        e = _mm256_and_ps(e, _mm256_castsi256_ps(inside));
+        _mm256_storeu_ps(padded, e);
+        for (ptrdiff_t j = 0; j < remaining; j++) values[i + j] = padded[j];
+        sum0 = _mm256_add_ps(sum0, e);
+    }
+    __m256 sum = _mm256_add_ps(sum0, sum1);
+    __m128 half = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
+    half = _mm_add_ps(half, _mm_movehl_ps(half, half));
+    half = _mm_add_ss(half, _mm_movehdup_ps(half));
+    return _mm_cvtss_f32(half);
+}
 #endif
 
 // MARK: - AVX-512 body
