@@ -59,7 +59,7 @@ let package = Package(
 
         .testTarget(
             name: "AttentionTests",
-            dependencies: ["Attention", "AttentionIO"]
+            dependencies: ["Attention", "AttentionIO", "CAttentionKernels"]
         ),
         .testTarget(
             name: "AttentionIOTests",

@@ -10,6 +10,7 @@ struct Arguments {
     var quick = false
     var queryBlockSize: Int?
     var keyBlockSize: Int?
+    var sgemmOnly = false
     var fixturesPath: String?
     var layers = false
     var variants = false
@@ -29,6 +30,8 @@ struct Arguments {
           --causal               make the --shape runs causal (top-left)
           --query-block N        query rows per tile of the tiled path
           --key-block N          keys per tile of the tiled path
+          --sgemm-only           run every product of the tiled path on sgemm,
+                                 also in tiles of few query rows
           --json FILE            also write every result to FILE as JSON
           --plot DIR             also time a sequence-length sweep and write
                                  scaling.svg and throughput.svg into DIR
@@ -65,6 +68,7 @@ struct Arguments {
                 case "--threads": arguments.threadCount = try positiveInteger(word)
                 case "--query-block": arguments.queryBlockSize = try positiveInteger(word)
                 case "--key-block": arguments.keyBlockSize = try positiveInteger(word)
+                case "--sgemm-only": arguments.sgemmOnly = true
                 case "--causal": arguments.causal = true
                 case "--quick": arguments.quick = true
                 case "--layers": arguments.layers = true

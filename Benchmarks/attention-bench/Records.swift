@@ -6,8 +6,11 @@ struct BenchmarkReport: Codable {
     var machine: MachineDescription
     /// Large square sgemm rates of this run, the denominators of efficiency.
     var sgemm: SgemmRates
-    /// Read bandwidth over a buffer far larger than the caches, all threads.
+    /// Read bandwidth over a buffer far larger than the caches, all threads:
+    /// the higher of the readings at the start and at the end of the run.
     var memoryBandwidthGBPerSecond: Double
+    /// The bandwidth readings at the start and at the end of the run.
+    var memoryBandwidthReadingsGBPerSecond: [Double]?
     /// Speed of the softmax exp bodies, nanoseconds per value.
     var exponential: ExponentialTiming
     var results: [ShapeResult]
@@ -119,4 +122,11 @@ struct DecodeFigures: Codable {
     var readOnceMilliseconds: Double
     /// Tiled median time divided by the read-once time.
     var ratioToReadOnce: Double
+
+    /// Recomputes the read-once figures at `gigabytesPerSecond`.
+    mutating func useBandwidth(_ gigabytesPerSecond: Double) {
+        let tiledMilliseconds = ratioToReadOnce * readOnceMilliseconds
+        readOnceMilliseconds = keyValueBytes / (gigabytesPerSecond * 1e9) * 1000
+        ratioToReadOnce = tiledMilliseconds / readOnceMilliseconds
+    }
 }

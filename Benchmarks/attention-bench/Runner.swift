@@ -49,7 +49,7 @@ struct CaseRunner {
             let options = ExecutionOptions(
                 path: path, threadCount: pathThreads,
                 queryBlockSize: path == .tiled ? arguments.queryBlockSize : nil,
-                keyBlockSize: path == .tiled ? arguments.keyBlockSize : nil)
+                keyBlockSize: path == .tiled ? arguments.keyBlockSize : nil, sgemmOnly: arguments.sgemmOnly)
             let call = {
                 try scaledDotProductAttention(
                     queries: inputs.queries, keys: inputs.keys, values: inputs.values, into: output,
@@ -94,7 +94,9 @@ struct CaseRunner {
         let plan = try planAttention(
             queries: inputs.queries, keys: inputs.keys, values: inputs.values, scale: inputs.scale,
             causal: inputs.causal, keyPadding: inputs.keyPadding,
-            options: ExecutionOptions(threadCount: threads, queryBlockSize: arguments.queryBlockSize, keyBlockSize: arguments.keyBlockSize))
+            options: ExecutionOptions(
+                threadCount: threads, queryBlockSize: arguments.queryBlockSize, keyBlockSize: arguments.keyBlockSize,
+                sgemmOnly: arguments.sgemmOnly))
         return ShapeResult(
             name: benchmarkCase.name, batch: benchmarkCase.batch, heads: benchmarkCase.heads,
             keyValueHeads: benchmarkCase.heads, queryLength: benchmarkCase.queryLength,

@@ -33,9 +33,11 @@ enum Table {
         lines.append(String(
             format: "load average (1 min) before / after: %.2f / %.2f (above 0: other processes shared the cores)",
             machine.loadAverageBefore, machine.loadAverageAfter ?? .nan))
+        let readings = report.memoryBandwidthReadingsGBPerSecond ?? []
         lines.append(String(
-            format: "memory read bandwidth (%d thread%@): %.1f GB/s", machine.threadCount,
-            machine.threadCount == 1 ? "" : "s", report.memoryBandwidthGBPerSecond))
+            format: "memory read bandwidth (%d thread%@), at start / end of run: %@ GB/s; decode figures use %.1f",
+            machine.threadCount, machine.threadCount == 1 ? "" : "s",
+            readings.map { String(format: "%.1f", $0) }.joined(separator: " / "), report.memoryBandwidthGBPerSecond))
         lines.append("GFLOP/s counts 4*B*H*Lq*Lk*D; eff = GFLOP/s / the higher sgemm rate at the same thread count;")
         lines.append("extra MiB = peak resident memory (VmHWM) during one call minus resident memory before it.")
         return lines.joined(separator: "\n")

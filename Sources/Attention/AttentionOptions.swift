@@ -60,11 +60,19 @@ public struct ExecutionOptions: Sendable {
     /// The configured number of keys per tile of the tiled path, or `nil` to
     /// let the plan choose.
     public var keyBlockSize: Int?
+    /// Whether the tiled path runs every product on sgemm. By default, tiles
+    /// of at most four query rows, as in decoding, use streaming kernels that
+    /// read each key and value row once instead of packing it for sgemm.
+    public var sgemmOnly: Bool
 
-    public init(path: AttentionPath? = nil, threadCount: Int? = nil, queryBlockSize: Int? = nil, keyBlockSize: Int? = nil) {
+    public init(
+        path: AttentionPath? = nil, threadCount: Int? = nil, queryBlockSize: Int? = nil, keyBlockSize: Int? = nil,
+        sgemmOnly: Bool = false
+    ) {
         self.path = path
         self.threadCount = threadCount
         self.queryBlockSize = queryBlockSize
         self.keyBlockSize = keyBlockSize
+        self.sgemmOnly = sgemmOnly
     }
 }

@@ -20,6 +20,10 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
     /// The number of parts each (batch, head, query block) splits its keys
     /// into so that few query rows still use every thread; 1 means no split.
     public let keySplitCount: Int
+    /// Tiles of the tiled path with at most this many query rows compute
+    /// both products with streaming kernels instead of sgemm; 0 when every
+    /// product runs on sgemm.
+    public let streamingRowLimit: Int
     /// The scratch memory the kernel allocates beyond inputs and outputs.
     public let scratchBytes: Int
 
@@ -28,6 +32,9 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
         if path == .tiled {
             text += ", query blocks of \(queryBlockSize), key blocks of \(keyBlockSize)"
             if keySplitCount > 1 { text += ", keys split \(keySplitCount) ways" }
+            text += streamingRowLimit > 0
+                ? ", sgemm products (streaming for tiles of at most \(streamingRowLimit) rows)"
+                : ", sgemm products only"
         }
         text += ", scratch \(scratchBytes) bytes: \(reason)"
         return text
@@ -70,7 +77,7 @@ extension AttentionPlan {
             return AttentionPlan(
                 path: .reference, reason: reason, threadCount: threadCount,
                 queryBlockSize: problem.queryLength, keyBlockSize: problem.keyLength,
-                keySplitCount: 1, scratchBytes: 0)
+                keySplitCount: 1, streamingRowLimit: 0, scratchBytes: 0)
         case .materialized:
             let workers = Swift.max(1, Swift.min(threadCount, problem.batchSize * problem.queryHeads))
             let perWorker = saturatingProduct(MaterializedKernel.scratchCount(problem), workers * 4)
@@ -86,7 +93,7 @@ extension AttentionPlan {
             return AttentionPlan(
                 path: .materialized, reason: reason, threadCount: threadCount,
                 queryBlockSize: problem.queryLength, keyBlockSize: problem.keyLength,
-                keySplitCount: 1, scratchBytes: perWorker)
+                keySplitCount: 1, streamingRowLimit: 0, scratchBytes: perWorker)
         case .tiled:
             guard !wantsWeights else {
                 throw AttentionError(

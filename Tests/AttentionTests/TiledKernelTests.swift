@@ -93,7 +93,7 @@ struct TiledShape: CustomTestStringConvertible, Sendable {
 /// result is returned twice).
 func runTiledAgainstReference(
     _ shape: TiledShape, _ setup: MaskSetup, queryBlockSize: Int?, keyBlockSize: Int?,
-    threads: Int = 2, includeReference: Bool = true, seed: UInt64 = 1
+    threads: Int = 2, includeReference: Bool = true, seed: UInt64 = 1, sgemmOnly: Bool = false
 ) throws -> (tiled: AttentionResult, reference: AttentionResult) {
     let make = shape.interleaved ? TiledTestSupport.interleavedTensor : TiledTestSupport.tensor
     let q = try make([shape.batch, shape.queryHeads, shape.queryLength, shape.keyDimension], seed)
@@ -151,7 +151,8 @@ func runTiledAgainstReference(
             queries: q, keys: k, values: v, mask: mask, causal: causal, window: window, keyPadding: padding,
             returning: .logSumExp, options: options)
     }
-    let tiled = try run(ExecutionOptions(path: .tiled, threadCount: threads, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize))
+    let tiled = try run(ExecutionOptions(
+        path: .tiled, threadCount: threads, queryBlockSize: queryBlockSize, keyBlockSize: keyBlockSize, sgemmOnly: sgemmOnly))
     let reference = includeReference ? try run(ExecutionOptions(path: .reference, threadCount: 1)) : tiled
     return (tiled, reference)
 }

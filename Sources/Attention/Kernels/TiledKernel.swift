@@ -22,6 +22,7 @@ enum TiledKernel {
             path: .tiled, reason: reason, threadCount: threadCount,
             queryBlockSize: blocking.queryBlockSize, keyBlockSize: blocking.keyBlockSize,
             keySplitCount: blocking.keySplitCount,
+            streamingRowLimit: options.sgemmOnly ? 0 : TileProducts.streamingRowLimit,
             scratchBytes: layout.count * workers * MemoryLayout<Float>.stride + partialBytes)
     }
 
@@ -100,7 +101,8 @@ enum TiledKernel {
             try streamKeys(
                 problem, batch: item.batch, head: item.head, firstRow: firstRow, rowsInBlock: rowsInBlock,
                 keys: blocking.keyRange(part: item.part, selectedCount: selected), keyBlockSize: blocking.keyBlockSize,
-                state: state, scores: workerScratch + layout.scores, packedKeys: workerScratch + layout.packedKeys)
+                state: state, scores: workerScratch + layout.scores, packedKeys: workerScratch + layout.packedKeys,
+                streamingRowLimit: plan.streamingRowLimit)
             if partials == nil {
                 writeOutput(problem, batch: item.batch, head: item.head, firstRow: firstRow, rowsInBlock: rowsInBlock, state: state)
             }
@@ -120,7 +122,7 @@ enum TiledKernel {
     static func streamKeys(
         _ problem: AttentionProblem, batch: Int, head: Int, firstRow: Int, rowsInBlock: Int,
         keys: Range<Int>, keyBlockSize: Int, state: SoftmaxState,
-        scores: UnsafeMutablePointer<Float>, packedKeys: UnsafeMutablePointer<Float>
+        scores: UnsafeMutablePointer<Float>, packedKeys: UnsafeMutablePointer<Float>, streamingRowLimit: Int
     ) throws {
         let dv = problem.valueDimension
         let selection = problem.keySelections[batch]
@@ -160,10 +162,13 @@ enum TiledKernel {
                 accumulatorIsWritten = true
             }
 
-            // 1. Raw scores q · k of the tile by sgemm.
+            // 1. Raw scores q · k of the tile by sgemm, or by the streaming
+            //    kernel for a tile of few rows.
             let scoreMatrix = MutableMatrixOperand(
                 base: scores, rows: rowCount, columns: keyCount, rowStride: keyCount, columnStride: 1)
-            try BLAS.gemm(queryMatrix.rows(firstTileRow, count: rowCount), keyTile.transposed, into: scoreMatrix)
+            try TileProducts.scores(
+                query: queryMatrix.rows(firstTileRow, count: rowCount), keys: keyTile, into: scoreMatrix,
+                streamingRowLimit: streamingRowLimit)
 
             // 2. Scale and masks. With element masks, hidden keys become
             //    -infinity here; with at most a causal mask, scaling happens in
@@ -197,7 +202,9 @@ enum TiledKernel {
             //    that are not finite reach only rows that give them weight.
             let target = accumulatorMatrix.rows(firstTileRow, count: rowCount)
             let beta: Float = accumulatorIsWritten ? 1 : 0
-            try NonFiniteValues.weightedSum(weights: scoreMatrix.readOnly, values: valueTile, into: target, beta: beta)
+            try TileProducts.weightedSum(
+                weights: scoreMatrix.readOnly, values: valueTile, into: target, beta: beta,
+                streamingRowLimit: streamingRowLimit)
             accumulatorIsWritten = true
         }
 

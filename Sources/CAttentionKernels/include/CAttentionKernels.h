@@ -1,7 +1,10 @@
-// Vectorized softmax kernels for the Attention library.
+// Vectorized softmax kernels and few-row tile products for the Attention
+// library.
 //
-// Only element-wise kernels live here; every matrix product goes through
-// OpenBLAS from Swift. Each function picks its body at run time: AVX-512F
+// The element-wise softmax kernels serve every path. The two few-row products
+// serve only tiles with a handful of query rows, where they replace sgemm;
+// every other matrix product goes through OpenBLAS from Swift. Each function
+// picks its body at run time: AVX-512F
 // intrinsics, AVX2 with FMA, or portable C that the compiler vectorizes for
 // the baseline target. The build never depends on the build machine's CPU.
 
@@ -62,12 +65,43 @@ void attention_online_softmax_tile(
 /// infinite.
 int attention_all_finite(const float *base, ptrdiff_t rows, ptrdiff_t columns, ptrdiff_t rowStride);
 
+/// Computes scores[i * scoreStride + j] = alpha * (query row i . key row j)
+/// for i in [0, rows) and j in [0, keyCount), over `depth` elements. Rows of
+/// `query` are `queryStride` floats apart and rows of `keys` `keyStride`
+/// floats apart; elements within a row are contiguous. Each key row is read
+/// from memory once. `scores` must not overlap the inputs.
+void attention_few_row_scores(
+    const float *query, ptrdiff_t queryStride, const float *keys, ptrdiff_t keyStride,
+    float *scores, ptrdiff_t scoreStride, ptrdiff_t rows, ptrdiff_t keyCount, ptrdiff_t depth, float alpha);
+
+/// Computes output row i = beta * output row i + sum over j of
+/// weights[i * weightStride + j] * values row j, for i in [0, rows), over
+/// `width` contiguous elements per row, adding keys in increasing order.
+/// A weight of exactly 0 skips its value row, so a NaN or infinite value
+/// never reaches a row that gives it no weight. With beta 0 the output is
+/// overwritten without being read. Each value row is read from memory once.
+/// `output` must not overlap the inputs.
+void attention_few_row_weighted_sum(
+    const float *weights, ptrdiff_t weightStride, const float *values, ptrdiff_t valueStride,
+    float *output, ptrdiff_t outputStride, ptrdiff_t rows, ptrdiff_t keyCount, ptrdiff_t width, float beta);
+
+/// Returns the sum of values[0 ... count - 1] with the widest vectors the
+/// CPU has, in an order that depends only on `count`. The benchmark uses it
+/// to measure how fast memory can be read.
+float attention_sum(const float *values, ptrdiff_t count);
+
 /// The functions above with the body chosen by the caller, for tests and
 /// benchmarks that compare bodies. A body the CPU lacks falls back to the
 /// best supported one.
 void attention_exp_using(int variant, const float *input, float *output, ptrdiff_t count);
 float attention_scaled_maximum_using(int variant, const float *values, ptrdiff_t count, float scale);
 float attention_exp_scaled_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift);
+void attention_few_row_scores_using(
+    int variant, const float *query, ptrdiff_t queryStride, const float *keys, ptrdiff_t keyStride,
+    float *scores, ptrdiff_t scoreStride, ptrdiff_t rows, ptrdiff_t keyCount, ptrdiff_t depth, float alpha);
+void attention_few_row_weighted_sum_using(
+    int variant, const float *weights, ptrdiff_t weightStride, const float *values, ptrdiff_t valueStride,
+    float *output, ptrdiff_t outputStride, ptrdiff_t rows, ptrdiff_t keyCount, ptrdiff_t width, float beta);
 
 #ifdef __cplusplus
 }
