@@ -116,6 +116,29 @@ struct ExponentialTests {
         #expect(abs(Double(sum) - expectedSum) <= Double(Float.ulpOfOne) * Double(count + 4) * expectedSum)
     }
 
+    /// With scores near 1e9 and an inexact scale, a fused multiply-subtract
+    /// would leave the product's rounding error (up to 4 here) in the
+    /// exponent. Rounding the product first gives the maximum exactly 1.
+    @Test("maximum score exponentiates to 1", arguments: bodies, [1, 7, 8, 17, 40])
+    func maximumScoreExponentiatesToOne(body: Exponential.Body, count: Int) {
+        let scale: Float = 0.1
+        let values = (0..<count).map { Float(1e9) + Float($0 % 13) * 128 }
+        var scores = values
+        let maximum = scores.withUnsafeBufferPointer {
+            Exponential.scaledMaximum($0.baseAddress!, count: count, scale: scale, body: body)
+        }
+        _ = scores.withUnsafeMutableBufferPointer {
+            Exponential.exponentiateScaled($0.baseAddress!, count: count, scale: scale, shift: maximum, body: body)
+        }
+        for index in 0..<count {
+            if scale * values[index] == maximum {
+                #expect(scores[index] == 1, "element \(index) of the maximum")
+            } else {
+                #expect(scores[index] < 1, "element \(index) below the maximum")
+            }
+        }
+    }
+
     /// A NaN anywhere, in the vector part or the tail, makes the maximum NaN.
     @Test("maximum propagates NaN", arguments: bodies, [1, 5, 16, 20, 33])
     func maximumPropagatesNaN(body: Exponential.Body, nanIndex: Int) {

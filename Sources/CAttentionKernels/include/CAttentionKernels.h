@@ -38,8 +38,9 @@ float attention_scaled_maximum(const float *values, ptrdiff_t count, float scale
 
 /// Replaces each values[i] with exp(scale * values[i] - shift) and returns
 /// the sum of the results, added in an order that depends only on `count`.
-/// The AVX-512 and AVX2 bodies round the product and difference once (a fused
-/// multiply-add); the portable body rounds twice.
+/// Every body rounds the product before it subtracts the shift, as
+/// `attention_scaled_maximum` rounds it, so the element whose product equals
+/// the shift gives exactly 1.
 ///
 /// Accuracy and special values are those of `attention_exp`.
 float attention_exp_scaled_sum(float *values, ptrdiff_t count, float scale, float shift);
