@@ -62,6 +62,10 @@ enum ReferenceKernel {
                     if bias == -.infinity { continue }
                     score += bias
                 }
+                // A score of -infinity, from the data or from a bias, hides
+                // its key as a mask would: its weight is exactly 0, its value
+                // is never read, and a row of such scores is fully masked.
+                if score == -.infinity { continue }
                 scores[index] = score
                 visible[index] = true
                 anyVisible = true
