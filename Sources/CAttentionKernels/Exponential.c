@@ -194,17 +194,49 @@ static AVX2 float scaledMaximumAVX2(const float *values, ptrdiff_t count, float 
     return nan ? NAN : result;
 }
 
+// exp(x) for x <= 0, -inf or NaN: the softmax's case, where x is a score
+// minus the row maximum. For such x, n = round(x / ln 2) lies in [-150, 0],
+// so 2^n is one normal factor when n >= -126, and a smaller n gives a result
+// below FLT_MIN, which is flushed anyway. Without the upper clamp, the NaN
+// blend and the second factor, the results are bitwise those of exp8.
+// max(-104, x) returns x when x is NaN, so NaN flows through the arithmetic:
+// its exponent converts to INT_MIN, becomes the factor 0, and NaN * 0 = NaN.
+static inline AVX2 __m256 expNonPositive8(__m256 x) {
+    __m256 clamped = _mm256_max_ps(_mm256_set1_ps(kClampLow), x);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(kLog2E)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2High), clamped);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Low), r);
+    __m256 p = _mm256_set1_ps(kInverseFactorial[7]);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[6]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[5]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[4]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[3]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[2]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[1]));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[0]));
+    __m256i exponent = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-127));
+    __m256 factor = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(exponent, _mm256_set1_epi32(127)), 23));
+    __m256 result = _mm256_mul_ps(p, factor);
+    __m256 belowNormal = _mm256_cmp_ps(result, _mm256_set1_ps(FLT_MIN), _CMP_LT_OQ);
+    return _mm256_andnot_ps(belowNormal, result);
+}
+
 // The product `scale * x` is rounded before the shift is subtracted, for the
-// reason given at expScaledSumAVX512 below.
-static AVX2 float expScaledSumAVX2(float *values, ptrdiff_t count, float scale, float shift) {
+// reason given at expScaledSumAVX512 below. With `nonPositive` set, every
+// `scale * x - shift` must be at most 0, -inf or NaN.
+static inline __attribute__((always_inline)) AVX2 float expScaledSumBodyAVX2(
+    float *values, ptrdiff_t count, float scale, float shift, const int nonPositive) {
     __m256 scaleVector = _mm256_set1_ps(scale);
     __m256 shiftVector = _mm256_set1_ps(shift);
     __m256 sum0 = _mm256_setzero_ps();
     __m256 sum1 = _mm256_setzero_ps();
     ptrdiff_t i = 0;
     for (; i + 16 <= count; i += 16) {
-        __m256 e0 = exp8(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(values + i), scaleVector), shiftVector));
-        __m256 e1 = exp8(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(values + i + 8), scaleVector), shiftVector));
+        __m256 x0 = _mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(values + i), scaleVector), shiftVector);
+        __m256 x1 = _mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(values + i + 8), scaleVector), shiftVector);
+        __m256 e0 = nonPositive ? expNonPositive8(x0) : exp8(x0);
+        __m256 e1 = nonPositive ? expNonPositive8(x1) : exp8(x1);
         _mm256_storeu_ps(values + i, e0);
         _mm256_storeu_ps(values + i + 8, e1);
         sum0 = _mm256_add_ps(sum0, e0);
@@ -214,7 +246,8 @@ static AVX2 float expScaledSumAVX2(float *values, ptrdiff_t count, float scale, 
         ptrdiff_t remaining = count - i < 8 ? count - i : 8;
         float padded[8] = {0};
         for (ptrdiff_t j = 0; j < remaining; j++) padded[j] = values[i + j];
-        __m256 e = exp8(_mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(padded), scaleVector), shiftVector));
+        __m256 x = _mm256_sub_ps(_mm256_mul_ps(_mm256_loadu_ps(padded), scaleVector), shiftVector);
+        __m256 e = nonPositive ? expNonPositive8(x) : exp8(x);
         // Padding lanes are cleared so that they add nothing to the sum.
         __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         __m256i inside = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)remaining), lane);
@@ -228,6 +261,14 @@ static AVX2 float expScaledSumAVX2(float *values, ptrdiff_t count, float scale, 
     half = _mm_add_ps(half, _mm_movehl_ps(half, half));
     half = _mm_add_ss(half, _mm_movehdup_ps(half));
     return _mm_cvtss_f32(half);
+}
+
+static AVX2 float expScaledSumAVX2(float *values, ptrdiff_t count, float scale, float shift) {
+    return expScaledSumBodyAVX2(values, count, scale, shift, 0);
+}
+
+static AVX2 float softmaxExpSumAVX2(float *values, ptrdiff_t count, float scale, float shift) {
+    return expScaledSumBodyAVX2(values, count, scale, shift, 1);
 }
 #endif
 
@@ -326,9 +367,9 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
 // MARK: - Online softmax over a tile
 
 // One tile step of the online softmax for every row; see the header for the
-// contract. `scaledMaximum##suffix` and `expScaledSum##suffix` are the bodies
-// of the same variant.
-#define DEFINE_TILE_UPDATE(suffix, attributes)                                                   \
+// contract. `scaledMaximum##suffix` is the body of the same variant, and
+// `expSum` its exp-and-sum function for the softmax.
+#define DEFINE_TILE_UPDATE(suffix, attributes, expSum)                                           \
     static attributes void updateTile##suffix(                                                   \
         float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal,    \
         float scale, float *runningMax, float *runningSum, float *accumulator,                   \
@@ -350,7 +391,7 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
                 continue;                                                                        \
             }                                                                                    \
             float correction = previous == -INFINITY ? 0.0f : expScalar(previous - newMax);      \
-            float tileSum = expScaledSum##suffix(row, visible, scale, newMax);                   \
+            float tileSum = expSum(row, visible, scale, newMax);                                 \
             for (ptrdiff_t c = visible; c < keys; c++) row[c] = 0.0f;                            \
             runningSum[r] = runningSum[r] * correction + tileSum;                                \
             if (accumulatorIsWritten && correction != 1.0f) {                                    \
@@ -361,11 +402,12 @@ static AVX512 float expScaledSumAVX512(float *values, ptrdiff_t count, float sca
         }                                                                                        \
     }
 
-DEFINE_TILE_UPDATE(Portable, )
+DEFINE_TILE_UPDATE(Portable, , expScaledSumPortable)
 
 #if ATTENTION_HAS_X86_BODIES
-DEFINE_TILE_UPDATE(AVX512, AVX512)
-DEFINE_TILE_UPDATE(AVX2, __attribute__((target("avx2,fma"))))
+DEFINE_TILE_UPDATE(AVX512, AVX512, expScaledSumAVX512)
+// Every scaled score minus the new maximum is at most 0, -inf or NaN here.
+DEFINE_TILE_UPDATE(AVX2, __attribute__((target("avx2,fma"))), softmaxExpSumAVX2)
 #endif
 
 void attention_online_softmax_tile(
@@ -449,6 +491,16 @@ float attention_exp_scaled_sum_using(int variant, float *values, ptrdiff_t count
 #if ATTENTION_HAS_X86_BODIES
     case ATTENTION_VARIANT_AVX512: return expScaledSumAVX512(values, count, scale, shift);
     case ATTENTION_VARIANT_AVX2: return expScaledSumAVX2(values, count, scale, shift);
+#endif
+    default: return expScaledSumPortable(values, count, scale, shift);
+    }
+}
+
+float attention_softmax_exp_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift) {
+    switch (resolve(variant)) {
+#if ATTENTION_HAS_X86_BODIES
+    case ATTENTION_VARIANT_AVX512: return expScaledSumAVX512(values, count, scale, shift);
+    case ATTENTION_VARIANT_AVX2: return softmaxExpSumAVX2(values, count, scale, shift);
 #endif
     default: return expScaledSumPortable(values, count, scale, shift);
     }

@@ -1,3 +1,4 @@
+import CAttentionKernels
 import Foundation
 import Testing
 @testable import Attention
@@ -114,6 +115,35 @@ struct ExponentialTests {
             #expect(abs(Double(scores[index]) - exact) <= 4 * Double(Float.ulpOfOne) * exact, "element \(index)")
         }
         #expect(abs(Double(sum) - expectedSum) <= Double(Float.ulpOfOne) * Double(count + 4) * expectedSum)
+    }
+
+    /// The softmax's exp assumes every input is at most 0, -inf or NaN, and
+    /// must then give the bits of the general exp: every 97th bit pattern
+    /// from -0 down to -104, below that to -inf, and NaN, at several tails.
+    @Test("softmax exp matches general exp", arguments: bodies, [Float(1), 0.125])
+    func softmaxExpMatchesGeneral(body: Exponential.Body, scale: Float) {
+        var inputs: [Float] = [-0.0, 0, -.infinity, .nan, -Float.leastNonzeroMagnitude, -200, -1e30]
+        var bits = (-0.0 as Float).bitPattern
+        while Float(bitPattern: bits) >= -104 {
+            inputs.append(Float(bitPattern: bits))
+            bits += 97
+        }
+        for count in [inputs.count, 1, 7, 8, 9, 17] {
+            // The shift is the maximum of the scaled inputs, as in the
+            // softmax, so every shifted input is at most 0.
+            var general = Array(inputs.prefix(count)).map { $0 / scale }
+            var softmax = general
+            let shift = general.compactMap { $0.isNaN ? nil : scale * $0 }.max() ?? 0
+            let generalSum = general.withUnsafeMutableBufferPointer {
+                attention_exp_scaled_sum_using(body.rawValue, $0.baseAddress!, count, scale, shift)
+            }
+            let softmaxSum = softmax.withUnsafeMutableBufferPointer {
+                attention_softmax_exp_sum_using(body.rawValue, $0.baseAddress!, count, scale, shift)
+            }
+            let mismatch = softmax.indices.first { softmax[$0].bitPattern != general[$0].bitPattern }
+            #expect(mismatch == nil, "\(count) inputs: first difference at input \(mismatch.map { inputs[$0] } ?? 0)")
+            #expect(softmaxSum.bitPattern == generalSum.bitPattern, "sum of \(count) inputs")
+        }
     }
 
     /// With scores near 1e9 and an inexact scale, a fused multiply-subtract

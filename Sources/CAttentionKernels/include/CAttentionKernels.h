@@ -97,6 +97,12 @@ float attention_sum(const float *values, ptrdiff_t count);
 void attention_exp_using(int variant, const float *input, float *output, ptrdiff_t count);
 float attention_scaled_maximum_using(int variant, const float *values, ptrdiff_t count, float scale);
 float attention_exp_scaled_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift);
+/// The exp-and-sum of `attention_exp_scaled_sum` as the online softmax runs
+/// it, where every scale * values[i] - shift is at most 0, -inf or NaN
+/// because the shift is the row maximum. For such inputs the results equal
+/// those of `attention_exp_scaled_sum_using` with the same variant, bit for
+/// bit; for other inputs they are not specified.
+float attention_softmax_exp_sum_using(int variant, float *values, ptrdiff_t count, float scale, float shift);
 void attention_few_row_scores_using(
     int variant, const float *query, ptrdiff_t queryStride, const float *keys, ptrdiff_t keyStride,
     float *scores, ptrdiff_t scoreStride, ptrdiff_t rows, ptrdiff_t keyCount, ptrdiff_t depth, float alpha);
