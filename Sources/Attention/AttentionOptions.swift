@@ -61,7 +61,7 @@ public struct ExecutionOptions: Sendable {
     /// let the plan choose.
     public var keyBlockSize: Int?
     /// Whether the tiled path runs every product on sgemm. By default, tiles
-    /// of at most four query rows, as in decoding, use streaming kernels that
+    /// of at most eight query rows, as in decoding, use streaming kernels that
     /// read each key and value row once instead of packing it for sgemm.
     public var sgemmOnly: Bool
 

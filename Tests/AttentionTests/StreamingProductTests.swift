@@ -49,7 +49,7 @@ struct StreamingProductTests {
         return output
     }
 
-    @Test("scores match float64 dot products", arguments: bodies, [1, 2, 4])
+    @Test("scores match float64 dot products", arguments: bodies, [1, 2, 4, 8])
     func scoresMatchFloat64(body: Exponential.Body, rows: Int) {
         for depth in [1, 7, 16, 17, 64, 129] {
             for keyCount in [1, 5, 33] {
@@ -89,7 +89,7 @@ struct StreamingProductTests {
     @Test("weighted sum matches float64 sums", arguments: bodies, [Float(0), 1])
     func weightedSumMatchesFloat64(body: Exponential.Body, beta: Float) {
         for width in [1, 15, 16, 17, 63, 64, 127, 128, 129, 200] {
-            for (rows, keyCount) in [(1, 1), (1, 37), (3, 6), (4, 4)] {
+            for (rows, keyCount) in [(1, 1), (1, 37), (3, 6), (4, 4), (8, 9)] {
                 let weightStride = keyCount + 1
                 let valueStride = width + 3
                 let outputStride = width + 2
@@ -191,7 +191,8 @@ struct StreamingTiledTests {
         TiledShape(batch: 2, queryHeads: 4, keyValueHeads: 2, queryLength: 1, keyLength: 300, keyDimension: 40, valueDimension: 24, interleaved: true),
         TiledShape(batch: 1, queryHeads: 2, keyValueHeads: 1, queryLength: 3, keyLength: 4500, keyDimension: 17, valueDimension: 130, interleaved: false),
         TiledShape(batch: 2, queryHeads: 2, keyValueHeads: 2, queryLength: 4, keyLength: 65, keyDimension: 64, valueDimension: 64, interleaved: true),
-        TiledShape(batch: 1, queryHeads: 3, keyValueHeads: 3, queryLength: 5, keyLength: 50, keyDimension: 8, valueDimension: 8, interleaved: false),
+        TiledShape(batch: 1, queryHeads: 3, keyValueHeads: 3, queryLength: 8, keyLength: 50, keyDimension: 8, valueDimension: 8, interleaved: false),
+        TiledShape(batch: 1, queryHeads: 2, keyValueHeads: 1, queryLength: 9, keyLength: 70, keyDimension: 8, valueDimension: 8, interleaved: true),
     ]
 
     @Test("few-row tiles match reference on both kernels", arguments: MaskSetup.allCases, [false, true])
@@ -207,9 +208,9 @@ struct StreamingTiledTests {
         }
     }
 
-    /// Query blocks of 1 to 4 rows put every tile of a long query on the
+    /// Query blocks of 1 to 8 rows put every tile of a long query on the
     /// streaming kernels, including the causal diagonal.
-    @Test("small query blocks stream every tile", arguments: [1, 2, 4])
+    @Test("small query blocks stream every tile", arguments: [1, 2, 5, 8])
     func smallQueryBlocks(queryBlockSize: Int) throws {
         let shape = TiledShape(batch: 1, queryHeads: 2, keyValueHeads: 1, queryLength: 37, keyLength: 41, keyDimension: 12, valueDimension: 9, interleaved: true)
         for setup in [MaskSetup.causalBottomRight, .everythingTogether, .slidingWindow] {
@@ -244,8 +245,8 @@ struct StreamingTiledTests {
         let q = try TiledTestSupport.tensor([1, 1, 1, 8], seed: 1)
         let k = try TiledTestSupport.tensor([1, 1, 5000, 8], seed: 2)
         let streaming = try planAttention(queries: q, keys: k, values: k)
-        #expect(streaming.streamingRowLimit == 4)
-        #expect(streaming.description.contains("streaming for tiles of at most 4 rows"))
+        #expect(streaming.streamingRowLimit == 8)
+        #expect(streaming.description.contains("streaming for tiles of at most 8 rows"))
         let sgemm = try planAttention(queries: q, keys: k, values: k, options: ExecutionOptions(sgemmOnly: true))
         #expect(sgemm.streamingRowLimit == 0)
         #expect(sgemm.description.contains("sgemm products only"))

@@ -19,7 +19,7 @@ enum TileProducts {
     /// The most query rows a tile may have for the streaming kernels. With
     /// more rows, each key row is used often enough that sgemm's packing pays
     /// for itself.
-    static let streamingRowLimit = 4
+    static let streamingRowLimit = 8
 
     /// Keys per copied chunk when key or value rows are not contiguous.
     static let copiedKeysPerChunk = 256
