@@ -1,11 +1,11 @@
 // The two products of one attention tile when it has only a few query rows,
 // computed by streaming the key and value rows once, without packing.
 //
-// With one query row, sgemm has one row of work per packed panel: OpenBLAS
-// 0.3.21 copies every key and value row into its packed buffers and then
-// runs a micro-kernel that is mostly idle, so a decode step takes several
-// times as long as reading the cache. These loops read each key and value
-// row from memory once and use it for every query row while it is in L1.
+// With one query row, OpenBLAS 0.3.21 copies every key and value row into
+// its packed buffers and then runs a micro-kernel that is mostly idle. A
+// decode step on sgemm therefore takes several times as long as reading the
+// cache. These loops read each key and value row from memory once and use
+// it for every query row while it is in L1.
 //
 // Each body is one scalar C function compiled three times, as in the exp:
 // for AVX-512F, for AVX2 with FMA, and for the baseline target. The lane
@@ -134,7 +134,7 @@ DEFINE_FEW_ROW_BODIES(AVX512, __attribute__((target("avx512f"))))
 DEFINE_FEW_ROW_BODIES(AVX2, __attribute__((target("avx2,fma"))))
 #endif
 
-/// The requested body, or the best supported one when it is not available.
+/// Returns the requested body, or the best supported one when the CPU lacks it.
 static int resolveVariant(int requested) {
     int supported = attention_kernels_variant();
     return requested < supported ? requested : supported;

@@ -222,8 +222,8 @@ struct StreamingTiledTests {
     }
 
     /// Keys stored as [B, H, D, L] and queries read through swapped axes
-    /// have no contiguous rows; the streaming kernels run on copies of them
-    /// in chunks, and give the bits of contiguous inputs.
+    /// have no contiguous rows. The streaming kernels run on copies of them
+    /// in chunks and give the bits of contiguous inputs.
     @Test("operands without contiguous rows are copied", arguments: [1, 3])
     func stridedOperands(queryLength: Int) throws {
         let keyLength = 700

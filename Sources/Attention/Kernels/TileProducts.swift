@@ -8,17 +8,17 @@ import CAttentionKernels
 ///
 /// A tile with many query rows runs both products on sgemm. A tile with at
 /// most `streamingRowLimit` rows, which is what decoding produces, runs them
-/// on the streaming kernels of `CAttentionKernels` instead: OpenBLAS packs
+/// on the streaming kernels of `CAttentionKernels` instead. OpenBLAS packs
 /// every key and value row before multiplying, and with one query row that
-/// copy costs more than the product, while the streaming kernels read each
-/// key and value row from memory once. The choice depends only on the number
+/// copy costs more than the product. The streaming kernels read each key
+/// and value row from memory once. The choice depends only on the number
 /// of rows, never on strides or threads: operands whose rows are not
 /// contiguous are copied into contiguous scratch first, so a strided view and
 /// its contiguous copy give the same bits.
 enum TileProducts {
-    /// The most query rows a tile may have for the streaming kernels. With
-    /// more rows, each key row is used often enough that sgemm's packing pays
-    /// for itself.
+    /// The maximum number of query rows of a tile on the streaming kernels.
+    /// With more rows, each key row is used often enough that sgemm's
+    /// packing pays for itself.
     static let streamingRowLimit = 8
 
     /// Keys per copied chunk when key or value rows are not contiguous.

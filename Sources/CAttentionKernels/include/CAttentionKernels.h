@@ -2,8 +2,8 @@
 // library.
 //
 // The element-wise softmax kernels serve every path. The two few-row products
-// serve only tiles with a handful of query rows, where they replace sgemm;
-// every other matrix product goes through OpenBLAS from Swift. Each function
+// serve only tiles with a handful of query rows, where they replace sgemm.
+// Every other matrix product goes through OpenBLAS from Swift. Each function
 // picks its body at run time: AVX-512F
 // intrinsics, AVX2 with FMA, or portable C that the compiler vectorizes for
 // the baseline target. The build never depends on the build machine's CPU.
