@@ -62,7 +62,9 @@ public struct ExecutionOptions: Sendable {
     public var keyBlockSize: Int?
     /// Whether the tiled path runs every product on sgemm. By default, tiles
     /// of at most eight query rows, as in decoding, use streaming kernels that
-    /// read each key and value row once instead of packing it for sgemm.
+    /// read each key and value row once instead of packing it for sgemm. The
+    /// reference path never uses sgemm, and the materialized path always
+    /// does, so they ignore this setting.
     public var sgemmOnly: Bool
 
     public init(

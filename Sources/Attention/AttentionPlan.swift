@@ -32,9 +32,13 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
         if path == .tiled {
             text += ", query blocks of \(queryBlockSize), key blocks of \(keyBlockSize)"
             if keySplitCount > 1 { text += ", keys split \(keySplitCount) ways" }
-            text += streamingRowLimit > 0
-                ? ", sgemm products (streaming for tiles of at most \(streamingRowLimit) rows)"
-                : ", sgemm products only"
+            if streamingRowLimit == 0 {
+                text += ", sgemm products only"
+            } else if queryBlockSize <= streamingRowLimit {
+                text += ", streaming products (query blocks of at most \(streamingRowLimit) rows)"
+            } else {
+                text += ", sgemm products, streaming in tiles of at most \(streamingRowLimit) rows"
+            }
         }
         text += ", scratch \(scratchBytes) bytes: \(reason)"
         return text
