@@ -118,8 +118,8 @@ struct ExponentialTests {
     }
 
     /// The softmax's exp assumes every input is at most 0, -inf or NaN, and
-    /// must then give the bits of the general exp: every 97th bit pattern
-    /// from -0 down to -104, below that to -inf, and NaN, at several tails.
+    /// must then give the bits of the general exp. The inputs are every 97th
+    /// bit pattern from -0 down to -104, values below that, -inf and NaN.
     @Test("softmax exp matches general exp", arguments: bodies, [Float(1), 0.125])
     func softmaxExpMatchesGeneral(body: Exponential.Body, scale: Float) {
         var inputs: [Float] = [-0.0, 0, -.infinity, .nan, -Float.leastNonzeroMagnitude, -200, -1e30]

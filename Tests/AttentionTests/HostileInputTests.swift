@@ -18,8 +18,8 @@ import Testing
     }
 
     /// A score of -inf from the data hides its key as an additive -inf mask
-    /// would, so every path returns the fully masked answer for a row of
-    /// such scores and keeps a hidden NaN value out of the others.
+    /// would. Every path returns zeros for a row of such scores and keeps a
+    /// hidden NaN value out of the other rows.
     @Test("Scores of -inf from data hide keys", arguments: KernelConfiguration.allCases)
     func negativeInfiniteScores(configuration: KernelConfiguration) throws {
         let q = try Tensor(shape: [1, 1, 2, 1], scalars: [1, 1])
@@ -28,7 +28,8 @@ import Testing
         let result = try scaledDotProductAttention(
             queries: q, keys: k, values: v, scale: 1, causal: .topLeft, returning: [.logSumExp],
             options: configuration.options)
-        // Row 0 sees only key 0, whose score is -inf; row 1 also sees key 1.
+        // Row 0 may attend only to key 0, whose score is -inf, and row 1 also
+        // to key 1.
         #expect(result.output[0, 0, 0, 0] == 0, "row 0 on \(configuration)")
         #expect(result.logSumExp![0, 0, 0] == -.infinity, "row 0 log-sum-exp on \(configuration)")
         #expect(result.output[0, 0, 1, 0] == 7, "row 1 on \(configuration)")
