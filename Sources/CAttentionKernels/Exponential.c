@@ -128,9 +128,9 @@ DEFINE_ELEMENTWISE_BODIES(Portable, )
 #if ATTENTION_HAS_X86_BODIES
 #define AVX2 __attribute__((target("avx2,fma")))
 
-static inline AVX2 __m256 exp8(__m256 x) {
-    __m256 isNaN = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-    __m256 clamped = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kClampLow)), _mm256_set1_ps(kClampHigh));
+// Returns e^r and stores n in `nOut`, where clamped = n ln 2 + r and
+// |r| <= ln(2) / 2. exp8 and expNonPositive8 share this part.
+static inline AVX2 __m256 reducedExp8(__m256 clamped, __m256 *nOut) {
     __m256 n = _mm256_round_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(kLog2E)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2High), clamped);
@@ -143,6 +143,15 @@ static inline AVX2 __m256 exp8(__m256 x) {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[2]));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[1]));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[0]));
+    *nOut = n;
+    return p;
+}
+
+static inline AVX2 __m256 exp8(__m256 x) {
+    __m256 isNaN = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+    __m256 clamped = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kClampLow)), _mm256_set1_ps(kClampHigh));
+    __m256 n;
+    __m256 p = reducedExp8(clamped, &n);
     // 2^n as two normal factors, as in expScalar: n lies in [-150, 128].
     __m256i exponent = _mm256_cvtps_epi32(n);
     __m256i half = _mm256_srai_epi32(exponent, 1);
@@ -203,18 +212,8 @@ static AVX2 float scaledMaximumAVX2(const float *values, ptrdiff_t count, float 
 // its exponent converts to INT_MIN, becomes the factor 0, and NaN * 0 = NaN.
 static inline AVX2 __m256 expNonPositive8(__m256 x) {
     __m256 clamped = _mm256_max_ps(_mm256_set1_ps(kClampLow), x);
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(clamped, _mm256_set1_ps(kLog2E)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2High), clamped);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Low), r);
-    __m256 p = _mm256_set1_ps(kInverseFactorial[7]);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[6]));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[5]));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[4]));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[3]));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[2]));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[1]));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(kInverseFactorial[0]));
+    __m256 n;
+    __m256 p = reducedExp8(clamped, &n);
     __m256i exponent = _mm256_max_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(-127));
     __m256 factor = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(exponent, _mm256_set1_epi32(127)), 23));
     __m256 result = _mm256_mul_ps(p, factor);
