@@ -39,6 +39,7 @@ enum SDPACommand: Subcommand {
         .optional("landmarks", "N", "landmarks of --method nystrom, at most Lq and the fewest real keys of a batch item"),
         .optional("path", "reference|materialized|tiled", "kernel to run (default: the plan chooses)"),
         .optional("threads", "N", "worker threads (default: every processor)"),
+        .flag("sgemm-only", "run every product of the tiled path on sgemm, also in tiles of at most 8 query rows"),
         .flag("plan", "print the plan that ran (path, threads, blocks) to stderr"),
     ]
     static let discussion = """
@@ -114,7 +115,7 @@ enum SDPACommand: Subcommand {
         if weightsPath != nil {
             outputs.insert(.weights)
         }
-        let options = ExecutionOptions(path: path, threadCount: threadCount)
+        let options = ExecutionOptions(path: path, threadCount: threadCount, sgemmOnly: arguments.isSet("sgemm-only"))
         let hint = { (error: AttentionError) -> String? in
             // The two likeliest mix-ups: [B, L, H, D] files read as
             // [B, H, L, D], and a [B, Lk] padding mask passed as --mask.

@@ -133,3 +133,20 @@ func sdpaLayoutBLHD(_ fixture: FixtureCase, path: String) throws {
     #expect(run.standardError.hasPrefix("plan: reference path, 1 thread"), "stderr: \(run.standardError)")
     #expect(run.standardOutput.isEmpty)
 }
+
+@Test func sdpaSgemmOnlyReachesThePlan() throws {
+    let scratch = try makeScratchDirectory()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let fixture = try #require(sdpaCases.first)
+    func plan(_ extra: [String]) throws -> String {
+        let run = try runTool([
+            "sdpa", "--query", try #require(fixture.inputPath("q")), "--key", try #require(fixture.inputPath("k")),
+            "--value", try #require(fixture.inputPath("v")), "--output", scratch.appendingPathComponent("out.npy").path,
+            "--path", "tiled", "--plan",
+        ] + extra)
+        #expect(run.status == 0, "stderr: \(run.standardError)")
+        return run.standardError
+    }
+    #expect(try plan(["--sgemm-only"]).contains("sgemm products only"))
+    #expect(!(try plan([]).contains("sgemm products only")))
+}
