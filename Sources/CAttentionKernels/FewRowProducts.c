@@ -7,11 +7,10 @@
 // cache. These loops read each key and value row from memory once and use
 // it for every query row while it is in L1.
 //
-// Each body is one scalar C function compiled three times, as in the exp:
-// for AVX-512F, for AVX2 with FMA, and for the baseline target. The lane
-// arrays of width 16 let the compiler vectorize the dot products without
-// reassociating anything: the order of every sum depends only on the sizes,
-// never on the body, the alignment or the thread. The AVX-512 and AVX2
+// Each body is one C function on 16-float vector types, compiled three
+// times as in the exp: for AVX-512F, for AVX2 with FMA, and for the baseline
+// target. Nothing is reassociated, so the order of every sum depends only on
+// the sizes, never on the body, the alignment or the thread. The AVX-512 and AVX2
 // bodies round each multiply-add once; the portable body rounds twice.
 
 #include "CAttentionKernels.h"
@@ -59,9 +58,9 @@ static inline __attribute__((always_inline)) float dotProduct(const float *a, co
     return lanes[0];
 }
 
-// Adds weights[j * weightStride] * values row j to the `blocks` * 16
-// elements of `output`, for j = 0 ... keyCount - 1 in that order, skipping
-// zero weights. The output block stays in registers while the keys stream by.
+// Adds weights[j] * values row j to the `blocks` * 16 elements of `output`,
+// for j = 0 ... keyCount - 1 in that order, skipping zero weights. The
+// output block stays in registers while the keys stream by.
 static inline __attribute__((always_inline)) void addWeightedBlock(
     float *output, const float *values, ptrdiff_t valueStride, const float *weights, ptrdiff_t keyCount,
     int blocks) {
@@ -130,6 +129,9 @@ static inline __attribute__((always_inline)) void addWeightedBlock(
 DEFINE_FEW_ROW_BODIES(Portable, )
 
 #if FEW_ROW_HAS_X86_BODIES
+// NOTE: the AVX-512 bodies compile from the same source as the AVX2 ones but
+// have not run on a CPU with AVX-512; a test compares the two bit for bit on
+// such CPUs only.
 DEFINE_FEW_ROW_BODIES(AVX512, __attribute__((target("avx512f"))))
 DEFINE_FEW_ROW_BODIES(AVX2, __attribute__((target("avx2,fma"))))
 #endif

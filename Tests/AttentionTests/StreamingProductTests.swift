@@ -223,10 +223,10 @@ struct StreamingTiledTests {
 
     /// Keys stored as [B, H, D, L] and queries read through swapped axes
     /// have no contiguous rows. The streaming kernels run on copies of them
-    /// in chunks and give the bits of contiguous inputs.
-    @Test("operands without contiguous rows are copied", arguments: [1, 3])
-    func stridedOperands(queryLength: Int) throws {
-        let keyLength = 700
+    /// in chunks of 256 keys and give the bits of contiguous inputs. Key
+    /// lengths around 256 put the last chunk at 255, 256 and 1 keys.
+    @Test("operands without contiguous rows are copied", arguments: [1, 3], [255, 256, 257, 700])
+    func stridedOperands(queryLength: Int, keyLength: Int) throws {
         let q = try TiledTestSupport.tensor([1, 2, 32, queryLength], seed: 1).permuted([0, 1, 3, 2])
         let k = try TiledTestSupport.tensor([1, 2, 32, keyLength], seed: 2).permuted([0, 1, 3, 2])
         let v = try TiledTestSupport.tensor([1, 2, 16, keyLength], seed: 3).permuted([0, 1, 3, 2])

@@ -32,8 +32,8 @@ enum TileProducts {
     ///   - keys: `[keys, Dk]`.
     ///   - scores: `[rows, keys]`, stored contiguously, not overlapping the
     ///     inputs.
-    ///   - streamingRowLimit: the most rows for the streaming kernel; 0 keeps
-    ///     every tile on sgemm.
+    ///   - streamingRowLimit: the maximum number of rows for the streaming
+    ///     kernel; 0 keeps every tile on sgemm.
     static func scores(
         query: MatrixOperand, keys: MatrixOperand, into scores: MutableMatrixOperand, streamingRowLimit: Int
     ) throws {
@@ -64,7 +64,7 @@ enum TileProducts {
     ///
     /// - Parameters:
     ///   - weights: `[rows, keys]` probabilities with contiguous rows; hidden
-    ///     keys hold exact zeros.
+    ///     keys have exact zeros.
     ///   - values: `[keys, Dv]`.
     ///   - output: `[rows, Dv]` with contiguous rows, not overlapping the
     ///     inputs.
@@ -110,7 +110,9 @@ enum TileProducts {
     /// at once when its rows are contiguous, otherwise in contiguous copies
     /// of at most `copiedKeysPerChunk` rows, so the copy stays small.
     private static func forEachChunk(of matrix: MatrixOperand, _ body: (Int, MatrixOperand) -> Void) {
-        if matrix.columnStride == 1 || matrix.columns <= 1 {
+        // An empty matrix still makes one call, so that beta 0 clears the
+        // output of a weighted sum over no keys.
+        if matrix.columnStride == 1 || matrix.columns <= 1 || matrix.rows == 0 {
             body(0, matrix)
             return
         }
