@@ -25,17 +25,20 @@ enum TileProducts {
     /// Keys per copied chunk when key or value rows are not contiguous.
     static let copiedKeysPerChunk = 256
 
-    /// Computes the raw scores `scores = query · keysᵀ`.
+    /// Computes the scores `scores = alpha · (query · keysᵀ)`.
     ///
     /// - Parameters:
     ///   - query: `[rows, Dk]`.
     ///   - keys: `[keys, Dk]`.
     ///   - scores: `[rows, keys]`, stored contiguously, not overlapping the
     ///     inputs.
+    ///   - alpha: the factor of every score; the tiled path passes the
+    ///     softmax scale where no element mask needs the unscaled scores.
     ///   - streamingRowLimit: the maximum number of rows for the streaming
     ///     kernel; 0 keeps every tile on sgemm.
     static func scores(
-        query: MatrixOperand, keys: MatrixOperand, into scores: MutableMatrixOperand, streamingRowLimit: Int
+        query: MatrixOperand, keys: MatrixOperand, into scores: MutableMatrixOperand, alpha: Float,
+        streamingRowLimit: Int
     ) throws {
         precondition(query.columns == keys.columns && scores.rows == query.rows && scores.columns == keys.rows)
         precondition(scores.columnStride == 1 && scores.rowStride == scores.columns, "score tiles are contiguous scratch")
@@ -45,7 +48,7 @@ enum TileProducts {
             // Clearing it with memset and passing beta 1 gives the same bits
             // and made that path about 5% faster.
             memset(scores.base, 0, scores.rows * scores.columns * MemoryLayout<Float>.stride)
-            try BLAS.gemm(query, keys.transposed, into: scores, beta: 1)
+            try BLAS.gemm(query, keys.transposed, into: scores, alpha: alpha, beta: 1)
             return
         }
         let depth = query.columns
@@ -53,7 +56,7 @@ enum TileProducts {
             forEachChunk(of: keys) { first, chunk in
                 attention_few_row_scores(
                     query.base, query.rowStride, chunk.base, chunk.rowStride, scores.base + first, scores.rowStride,
-                    query.rows, chunk.rows, depth, 1)
+                    query.rows, chunk.rows, depth, alpha)
             }
         }
     }

@@ -141,8 +141,8 @@ enum TiledKernel {
         let accumulatorMatrix = MutableMatrixOperand(base: accumulator, rows: rowsInBlock, columns: dv, rowStride: dv, columnStride: 1)
 
         // Without element masks, a sliding window or gathered keys, the only
-        // mask is causal, and it hides a suffix of each row; scaling then
-        // fuses into the exp.
+        // mask is causal, and it hides a suffix of each row; the score
+        // product then applies the scale, and the softmax reads scaled scores.
         var onlyCausal = !problem.hasElementMask && problem.window == nil
         if case .gathered = selection { onlyCausal = false }
         let scale = problem.scale
@@ -162,17 +162,18 @@ enum TiledKernel {
                 accumulatorIsWritten = true
             }
 
-            // 1. Raw scores q · k of the tile by sgemm, or by the streaming
-            //    kernel for a tile of few rows.
+            // 1. Scores of the tile by sgemm, or by the streaming kernel for a
+            //    tile of few rows: scale · (q · k) when at most a causal mask
+            //    applies, raw q · k otherwise.
             let scoreMatrix = MutableMatrixOperand(
                 base: scores, rows: rowCount, columns: keyCount, rowStride: keyCount, columnStride: 1)
             try TileProducts.scores(
                 query: queryMatrix.rows(firstTileRow, count: rowCount), keys: keyTile, into: scoreMatrix,
-                streamingRowLimit: streamingRowLimit)
+                alpha: onlyCausal ? scale : 1, streamingRowLimit: streamingRowLimit)
 
             // 2. Scale and masks. With element masks, hidden keys become
-            //    -infinity here; with at most a causal mask, scaling happens in
-            //    the exp of step 3.
+            //    -infinity here; with at most a causal mask, step 1 has
+            //    scaled the scores and step 3 hides the keys past the diagonal.
             if !onlyCausal {
                 problem.scaleAndMask(
                     tile: scores, tileStride: keyCount, batch: batch, head: head,
@@ -191,7 +192,7 @@ enum TiledKernel {
             let firstRowVisible = causalRows ? problem.causalLimit(forQuery: firstRow + firstTileRow) - tileFirstKey + 1 : keyCount
             Softmax.updateTile(
                 scores, rows: rowCount, keys: keyCount,
-                causalFirstRowVisibleCount: causalRows ? firstRowVisible : nil, scale: onlyCausal ? scale : 1,
+                causalFirstRowVisibleCount: causalRows ? firstRowVisible : nil, scale: 1,
                 state: SoftmaxState(
                     accumulator: accumulator + firstTileRow * dv, runningMax: runningMax + firstTileRow,
                     runningSum: runningSum + firstTileRow),
