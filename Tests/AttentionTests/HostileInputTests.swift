@@ -52,6 +52,42 @@ import Testing
         }
     }
 
+    /// With scale 0, every score is 0 · (q · k): 0 where q · k is finite, so
+    /// the weights are uniform, and NaN where q · k is NaN or infinite.
+    /// OpenBLAS skips the product when alpha is 0, so the tiled path must not
+    /// pass a zero scale to sgemm. The 12 query rows run on sgemm in the
+    /// default tiled blocks and on the streaming kernel in blocks of 3 rows.
+    @Test("Zero scale keeps NaN and infinite inputs", arguments: [
+        ExecutionOptions(path: .reference), ExecutionOptions(path: .materialized), ExecutionOptions(path: .tiled),
+        ExecutionOptions(path: .tiled, sgemmOnly: true), ExecutionOptions(path: .tiled, queryBlockSize: 3, keyBlockSize: 2),
+    ])
+    func zeroScaleNonFiniteInputs(options: ExecutionOptions) throws {
+        var queryScalars = (0..<48).map { Float($0 % 7) - 3 }
+        queryScalars[3 * 4 + 1] = .nan
+        queryScalars[7 * 4 + 2] = .infinity
+        let q = try Tensor(shape: [1, 1, 12, 4], scalars: queryScalars)
+        let k = try Tensor(shape: [1, 1, 5, 4], scalars: (0..<20).map { Float($0 % 5) - 2 })
+        let v = try Tensor(shape: [1, 1, 5, 1], scalars: [1, 2, 3, 4, 5])
+        let path = options.path.map { "\($0)" } ?? "auto"
+
+        let full = try scaledDotProductAttention(queries: q, keys: k, values: v, scale: 0, options: options)
+        #expect(full[0, 0, 3, 0].isNaN, "row with a NaN query, \(path)")
+        #expect(full[0, 0, 7, 0].isNaN, "row with an infinite query, \(path)")
+        // Uniform weights over values 1 to 5.
+        #expect(abs(full[0, 0, 0, 0] - 3) <= 1e-6, "row 0, \(path)")
+        #expect(abs(full[0, 0, 11, 0] - 3) <= 1e-6, "row 11, \(path)")
+
+        // Bottom-right alignment lets row r see keys 0 to r - 7: rows 0 to 6
+        // see none and give 0, and row 7 sees key 0, whose third component
+        // is 0, so infinity times 0 makes its score NaN.
+        let causal = try scaledDotProductAttention(
+            queries: q, keys: k, values: v, scale: 0, causal: .bottomRight, options: options)
+        #expect(causal[0, 0, 3, 0] == 0, "causal row 3 sees no key, \(path)")
+        #expect(causal[0, 0, 7, 0].isNaN, "causal row 7, \(path)")
+        #expect(abs(causal[0, 0, 9, 0] - 2) <= 1e-6, "causal row 9 sees keys 0 to 2, \(path)")
+        #expect(abs(causal[0, 0, 11, 0] - 3) <= 1e-6, "causal row 11, \(path)")
+    }
+
     @Test("Output overlapping an additive mask is rejected")
     func outputOverlapsMask() throws {
         let buffer = try Tensor(shape: [1, 2, 2, 2], repeating: 0)

@@ -146,6 +146,11 @@ enum TiledKernel {
         var onlyCausal = !problem.hasElementMask && problem.window == nil
         if case .gathered = selection { onlyCausal = false }
         let scale = problem.scale
+        // OpenBLAS returns without multiplying when alpha is 0, so a NaN or
+        // an infinity in the inputs would not turn the score 0 · (q · k)
+        // into NaN. A zero scale is therefore applied in the softmax.
+        let productScale: Float = onlyCausal && scale != 0 ? scale : 1
+        let softmaxScale: Float = onlyCausal && scale == 0 ? 0 : 1
 
         var accumulatorIsWritten = false
 
@@ -163,17 +168,17 @@ enum TiledKernel {
             }
 
             // 1. Scores of the tile by sgemm, or by the streaming kernel for a
-            //    tile of few rows: scale · (q · k) when at most a causal mask
-            //    applies, raw q · k otherwise.
+            //    tile of few rows: productScale · (q · k).
             let scoreMatrix = MutableMatrixOperand(
                 base: scores, rows: rowCount, columns: keyCount, rowStride: keyCount, columnStride: 1)
             try TileProducts.scores(
                 query: queryMatrix.rows(firstTileRow, count: rowCount), keys: keyTile, into: scoreMatrix,
-                alpha: onlyCausal ? scale : 1, streamingRowLimit: streamingRowLimit)
+                alpha: productScale, streamingRowLimit: streamingRowLimit)
 
             // 2. Scale and masks. With element masks, hidden keys become
-            //    -infinity here; with at most a causal mask, step 1 has
-            //    scaled the scores and step 3 hides the keys past the diagonal.
+            //    -infinity here. With at most a causal mask, step 1 has
+            //    applied a nonzero scale, step 3 applies a zero one, and step 3
+            //    hides the keys past the diagonal.
             if !onlyCausal {
                 problem.scaleAndMask(
                     tile: scores, tileStride: keyCount, batch: batch, head: head,
@@ -192,7 +197,7 @@ enum TiledKernel {
             let firstRowVisible = causalRows ? problem.causalLimit(forQuery: firstRow + firstTileRow) - tileFirstKey + 1 : keyCount
             Softmax.updateTile(
                 scores, rows: rowCount, keys: keyCount,
-                causalFirstRowVisibleCount: causalRows ? firstRowVisible : nil, scale: 1,
+                causalFirstRowVisibleCount: causalRows ? firstRowVisible : nil, scale: softmaxScale,
                 state: SoftmaxState(
                     accumulator: accumulator + firstTileRow * dv, runningMax: runningMax + firstTileRow,
                     runningSum: runningSum + firstTileRow),
