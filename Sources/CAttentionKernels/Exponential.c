@@ -191,6 +191,13 @@ static AVX2 void expArrayAVX2(const float *input, float *output, ptrdiff_t count
     }
 }
 
+// Loads 8 values and multiplies them by the scale unless `unscaled` is set.
+static inline __attribute__((always_inline)) AVX2 __m256 loadScaled8(
+    const float *values, __m256 scaleVector, const int unscaled) {
+    __m256 loaded = _mm256_loadu_ps(values);
+    return unscaled ? loaded : _mm256_mul_ps(loaded, scaleVector);
+}
+
 // With `unscaled` set, the caller has checked that scale is 1, and the
 // products are the values themselves: multiplying by 1 is exact, so the
 // result is the same without the multiplication. The tiled path passes
@@ -206,12 +213,8 @@ static inline __attribute__((always_inline)) AVX2 float scaledMaximumBodyAVX2(
     // max(product, maximum) returns its second operand when the product is
     // NaN, so the maximum skips NaN and a separate mask records it.
     for (; i + 16 <= count; i += 16) {
-        __m256 product0 = _mm256_loadu_ps(values + i);
-        __m256 product1 = _mm256_loadu_ps(values + i + 8);
-        if (!unscaled) {
-            product0 = _mm256_mul_ps(product0, scaleVector);
-            product1 = _mm256_mul_ps(product1, scaleVector);
-        }
+        __m256 product0 = loadScaled8(values + i, scaleVector, unscaled);
+        __m256 product1 = loadScaled8(values + i + 8, scaleVector, unscaled);
         maximum0 = _mm256_max_ps(product0, maximum0);
         maximum1 = _mm256_max_ps(product1, maximum1);
         sawNaN0 = _mm256_or_ps(sawNaN0, _mm256_cmp_ps(product0, product0, _CMP_UNORD_Q));
@@ -267,14 +270,8 @@ static inline __attribute__((always_inline)) AVX2 float expScaledSumBodyAVX2(
     __m256 sum1 = _mm256_setzero_ps();
     ptrdiff_t i = 0;
     for (; i + 16 <= count; i += 16) {
-        __m256 product0 = _mm256_loadu_ps(values + i);
-        __m256 product1 = _mm256_loadu_ps(values + i + 8);
-        if (!unscaled) {
-            product0 = _mm256_mul_ps(product0, scaleVector);
-            product1 = _mm256_mul_ps(product1, scaleVector);
-        }
-        __m256 x0 = _mm256_sub_ps(product0, shiftVector);
-        __m256 x1 = _mm256_sub_ps(product1, shiftVector);
+        __m256 x0 = _mm256_sub_ps(loadScaled8(values + i, scaleVector, unscaled), shiftVector);
+        __m256 x1 = _mm256_sub_ps(loadScaled8(values + i + 8, scaleVector, unscaled), shiftVector);
         __m256 e0 = nonPositive ? expNonPositive8(x0) : exp8(x0);
         __m256 e1 = nonPositive ? expNonPositive8(x1) : exp8(x1);
         _mm256_storeu_ps(values + i, e0);
@@ -286,9 +283,7 @@ static inline __attribute__((always_inline)) AVX2 float expScaledSumBodyAVX2(
         ptrdiff_t remaining = count - i < 8 ? count - i : 8;
         float padded[8] = {0};
         for (ptrdiff_t j = 0; j < remaining; j++) padded[j] = values[i + j];
-        __m256 product = _mm256_loadu_ps(padded);
-        if (!unscaled) product = _mm256_mul_ps(product, scaleVector);
-        __m256 x = _mm256_sub_ps(product, shiftVector);
+        __m256 x = _mm256_sub_ps(loadScaled8(padded, scaleVector, unscaled), shiftVector);
         __m256 e = nonPositive ? expNonPositive8(x) : exp8(x);
         // Padding lanes are cleared so that they add nothing to the sum.
         __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
