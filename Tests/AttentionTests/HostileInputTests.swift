@@ -88,6 +88,40 @@ import Testing
         #expect(abs(causal[0, 0, 11, 0] - 3) <= 1e-6, "causal row 11, \(path)")
     }
 
+    /// Every q · k below is (a)(a) + (-a)(a) = 0, so the weights are uniform,
+    /// but scale · a² overflows float32. OpenBLAS splits a head dimension of
+    /// 384 or 512 into blocks and adds alpha times each block's partial sum,
+    /// so the tiled path must not pass such a scale to sgemm.
+    @Test("Scales above 1 with cancelling partial sums", arguments: [(Float(1e30), Float(1e5)), (2, 1.5e19)], [64, 384, 512])
+    func cancellingPartialSums(scaleAndEntry: (Float, Float), depth: Int) throws {
+        let (scale, entry) = scaleAndEntry
+        var queryScalars = [Float](repeating: 0, count: 16 * depth)
+        var keyScalars = [Float](repeating: 0, count: 4 * depth)
+        for row in 0..<16 {
+            queryScalars[row * depth] = entry
+            queryScalars[row * depth + depth - 1] = -entry
+        }
+        for key in 0..<4 {
+            keyScalars[key * depth] = entry
+            keyScalars[key * depth + depth - 1] = entry
+        }
+        let q = try Tensor(shape: [1, 1, 16, depth], scalars: queryScalars)
+        let k = try Tensor(shape: [1, 1, 4, depth], scalars: keyScalars)
+        let v = try Tensor(shape: [1, 1, 4, 1], scalars: [1, 2, 3, 4])
+        let allOptions = [
+            ExecutionOptions(path: .reference), ExecutionOptions(path: .materialized), ExecutionOptions(path: .tiled),
+            ExecutionOptions(path: .tiled, sgemmOnly: true), ExecutionOptions(path: .tiled, queryBlockSize: 3, keyBlockSize: 2),
+        ]
+        for options in allOptions {
+            let label = "scale \(scale), depth \(depth), \(options.path.map { "\($0)" } ?? "auto"), sgemm only \(options.sgemmOnly)"
+            let full = try scaledDotProductAttention(queries: q, keys: k, values: v, scale: scale, options: options)
+            #expect(full.scalars == [Float](repeating: 2.5, count: 16), "\(label)")
+            let causal = try scaledDotProductAttention(
+                queries: q, keys: k, values: v, scale: scale, causal: .bottomRight, options: options)
+            #expect(causal[0, 0, 15, 0] == 2.5, "causal row 15, \(label)")
+        }
+    }
+
     @Test("Output overlapping an additive mask is rejected")
     func outputOverlapsMask() throws {
         let buffer = try Tensor(shape: [1, 2, 2, 2], repeating: 0)

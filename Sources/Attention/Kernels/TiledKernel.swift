@@ -141,16 +141,21 @@ enum TiledKernel {
         let accumulatorMatrix = MutableMatrixOperand(base: accumulator, rows: rowsInBlock, columns: dv, rowStride: dv, columnStride: 1)
 
         // Without element masks, a sliding window or gathered keys, the only
-        // mask is causal, and it hides a suffix of each row; the score
-        // product then applies the scale, and the softmax reads scaled scores.
+        // mask is causal, and it hides a suffix of each row. Then no masking
+        // pass runs, and the scale goes to the score product or the softmax.
         var onlyCausal = !problem.hasElementMask && problem.window == nil
         if case .gathered = selection { onlyCausal = false }
         let scale = problem.scale
-        // OpenBLAS returns without multiplying when alpha is 0, so a NaN or
-        // an infinity in the inputs would not turn the score 0 · (q · k)
-        // into NaN. A zero scale is therefore applied in the softmax.
-        let productScale: Float = onlyCausal && scale != 0 ? scale : 1
-        let softmaxScale: Float = onlyCausal && scale == 0 ? 0 : 1
+        // sgemm applies the scale as alpha only when 0 < |scale| <= 1, and
+        // the softmax applies any other scale:
+        // - OpenBLAS returns without multiplying when alpha is 0, so a NaN or
+        //   an infinity in the inputs would not turn 0 · (q · k) into NaN.
+        // - OpenBLAS splits a long head dimension into blocks and adds alpha
+        //   times each block's partial sum, so a scale above 1 could overflow
+        //   a partial sum whose full dot product stays finite.
+        let scaleInProduct = onlyCausal && scale != 0 && abs(scale) <= 1
+        let productScale: Float = scaleInProduct ? scale : 1
+        let softmaxScale: Float = onlyCausal && !scaleInProduct ? scale : 1
 
         var accumulatorIsWritten = false
 
@@ -176,9 +181,9 @@ enum TiledKernel {
                 alpha: productScale, streamingRowLimit: streamingRowLimit)
 
             // 2. Scale and masks. With element masks, hidden keys become
-            //    -infinity here. With at most a causal mask, step 1 has
-            //    applied a nonzero scale, step 3 applies a zero one, and step 3
-            //    hides the keys past the diagonal.
+            //    -infinity here. With at most a causal mask, step 1 or step 3
+            //    applies the scale, and step 3 hides the keys past the
+            //    diagonal.
             if !onlyCausal {
                 problem.scaleAndMask(
                     tile: scores, tileStride: keyCount, batch: batch, head: head,
