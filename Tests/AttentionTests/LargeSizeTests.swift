@@ -2,9 +2,10 @@ import Foundation
 import Testing
 @testable import Attention
 
-/// Sizes past 32-bit counts. The run takes minutes in a debug build, so it
-/// runs only when `ATTENTION_LARGE_TESTS=1`; `.ci/run` sets it for a release
-/// build of this suite.
+/// Sizes past 32-bit counts and the exp over every float in its range. The
+/// run takes minutes in a debug build, so it runs only when
+/// `ATTENTION_LARGE_TESTS=1`; `.ci/run` sets it for a release build of this
+/// suite.
 @Suite struct LargeSizeTests {
     static let enabled = ProcessInfo.processInfo.environment["ATTENTION_LARGE_TESTS"] == "1"
 
@@ -45,5 +46,61 @@ import Testing
                 #expect(abs(Double(output[0, 0, row, d]) - expected) < tolerance, "row \(row), feature \(d)")
             }
         }
+    }
+
+    /// Checks every float in [-104, 89], 2.24 billion inputs, where the
+    /// sampled test in ExponentialTests checks every 251st. Each body the CPU
+    /// can run must stay within 2 ulp of the exact result, flush results
+    /// below the smallest normal float to +0 and overflow to +inf.
+    @Test("exp error over every float in range", .enabled(if: enabled), arguments: ExponentialTests.bodies)
+    func expOverEveryFloat(body: Exponential.Body) {
+        let lowest = Float(-104).bitPattern
+        let highest = Float(89).bitPattern
+        // Chunks of bit patterns: negative inputs count down from -0 to -104,
+        // positive ones up from +0 to 89.
+        let chunk: UInt64 = 1 << 22
+        func chunks(from first: UInt64, through last: UInt64) -> [(start: UInt32, count: UInt32)] {
+            stride(from: first, through: last, by: Int(chunk)).map { (UInt32($0), UInt32(min(chunk, last - $0 + 1))) }
+        }
+        let ranges = chunks(from: 0x8000_0000, through: UInt64(lowest)) + chunks(from: 0, through: UInt64(highest))
+
+        struct Outcome: Sendable {
+            var maximumUlp = 0.0
+            var worstInput: Float = 0
+            var wrongSpecials = 0
+        }
+        // Each iteration writes only its own element.
+        nonisolated(unsafe) let outcomes = UnsafeMutableBufferPointer<Outcome>.allocate(capacity: ranges.count)
+        defer { outcomes.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
+            let (start, count) = ranges[index]
+            let inputs = (0..<count).map { Float(bitPattern: start + $0) }
+            let outputs = ExponentialTests.evaluate(inputs, body: body)
+            var outcome = Outcome()
+            for (x, y) in zip(inputs, outputs) {
+                let exact = Foundation.exp(Double(x))
+                if exact < Double(Float.leastNormalMagnitude) {
+                    if y != 0 || y.sign == .minus { outcome.wrongSpecials += 1 }
+                    continue
+                }
+                if exact > Double(Float.greatestFiniteMagnitude) {
+                    if y != .infinity { outcome.wrongSpecials += 1 }
+                    continue
+                }
+                if y == 0 && exact < Double(Float.leastNormalMagnitude) * (1 + 4 * Double(Float.ulpOfOne)) {
+                    // Within rounding of the threshold, a flush is allowed.
+                    continue
+                }
+                let error = ExponentialTests.ulpError(y, expected: exact)
+                if !(error <= outcome.maximumUlp) {
+                    outcome.maximumUlp = error
+                    outcome.worstInput = x
+                }
+            }
+            outcomes[index] = outcome
+        }
+        let worst = outcomes.max { $0.maximumUlp < $1.maximumUlp }!
+        #expect(outcomes.allSatisfy { $0.wrongSpecials == 0 }, "\(outcomes.reduce(0) { $0 + $1.wrongSpecials }) wrong flushes or overflows")
+        #expect(worst.maximumUlp <= 2, "max error \(worst.maximumUlp) ulp at x = \(worst.worstInput) on \(body)")
     }
 }
