@@ -77,14 +77,14 @@ import Testing
         #expect(abs(full[0, 0, 0, 0] - 3) <= 1e-6, "row 0, \(path)")
         #expect(abs(full[0, 0, 11, 0] - 3) <= 1e-6, "row 11, \(path)")
 
-        // Bottom-right alignment lets row r see keys 0 to r - 7: rows 0 to 6
-        // see none and give 0, and row 7 sees key 0, whose third component
-        // is 0, so infinity times 0 makes its score NaN.
+        // With bottom-right alignment, keys 0 to r - 7 are visible to row r.
+        // Rows 0 to 6 have no visible key and give 0. Row 7 attends to key 0,
+        // whose third component is 0, so infinity times 0 makes its score NaN.
         let causal = try scaledDotProductAttention(
             queries: q, keys: k, values: v, scale: 0, causal: .bottomRight, options: options)
-        #expect(causal[0, 0, 3, 0] == 0, "causal row 3 sees no key, \(path)")
+        #expect(causal[0, 0, 3, 0] == 0, "causal row 3 has no visible key, \(path)")
         #expect(causal[0, 0, 7, 0].isNaN, "causal row 7, \(path)")
-        #expect(abs(causal[0, 0, 9, 0] - 2) <= 1e-6, "causal row 9 sees keys 0 to 2, \(path)")
+        #expect(abs(causal[0, 0, 9, 0] - 2) <= 1e-6, "causal row 9 attends to keys 0 to 2, \(path)")
         #expect(abs(causal[0, 0, 11, 0] - 3) <= 1e-6, "causal row 11, \(path)")
     }
 
