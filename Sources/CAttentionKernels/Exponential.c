@@ -448,10 +448,10 @@ DEFINE_TILE_UPDATE(AVX512, AVX512, expScaledSumAVX512)
 DEFINE_TILE_UPDATE(AVX2, __attribute__((target("avx2,fma"))), softmaxExpSumAVX2)
 #endif
 
-void attention_online_softmax_tile(
-    float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
+void attention_online_softmax_tile_using(
+    int variant, float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
     float *runningMax, float *runningSum, float *accumulator, ptrdiff_t valueDimension, int accumulatorIsWritten) {
-    switch (attention_kernels_variant()) {
+    switch (resolve(variant)) {
 #if ATTENTION_HAS_X86_BODIES
     case ATTENTION_VARIANT_AVX512:
         updateTileAVX512(scores, rows, keys, firstRowVisible, causal, scale, runningMax, runningSum, accumulator,
@@ -467,6 +467,13 @@ void attention_online_softmax_tile(
                            valueDimension, accumulatorIsWritten);
         return;
     }
+}
+
+void attention_online_softmax_tile(
+    float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
+    float *runningMax, float *runningSum, float *accumulator, ptrdiff_t valueDimension, int accumulatorIsWritten) {
+    attention_online_softmax_tile_using(ATTENTION_VARIANT_AVX512, scores, rows, keys, firstRowVisible, causal, scale,
+                                        runningMax, runningSum, accumulator, valueDimension, accumulatorIsWritten);
 }
 
 // MARK: - Finiteness

@@ -109,6 +109,9 @@ void attention_few_row_scores_using(
 void attention_few_row_weighted_sum_using(
     int variant, const float *weights, ptrdiff_t weightStride, const float *values, ptrdiff_t valueStride,
     float *output, ptrdiff_t outputStride, ptrdiff_t rows, ptrdiff_t keyCount, ptrdiff_t width, float beta);
+void attention_online_softmax_tile_using(
+    int variant, float *scores, ptrdiff_t rows, ptrdiff_t keys, ptrdiff_t firstRowVisible, int causal, float scale,
+    float *runningMax, float *runningSum, float *accumulator, ptrdiff_t valueDimension, int accumulatorIsWritten);
 
 #ifdef __cplusplus
 }
