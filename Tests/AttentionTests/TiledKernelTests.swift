@@ -208,6 +208,30 @@ struct TiledKernelTests {
         }
     }
 
+    /// Key blocks several diagonal chunks wide: a block that crosses the
+    /// causal diagonal runs in chunks, each for only the rows that see one of
+    /// its keys. A key seen twice or missed by any row would move its output
+    /// far from the reference.
+    @Test(
+        "diagonal chunks match reference",
+        arguments: [MaskSetup.causalTopLeft, .causalBottomRight, .slidingWindow, .everythingTogether],
+        [(100, 300), (256, 256), (37, 200)])
+    func diagonalChunks(setup: MaskSetup, blocks: (Int, Int)) throws {
+        let shapes = [
+            TiledShape(batch: 2, queryHeads: 2, keyValueHeads: 1, queryLength: 300, keyLength: 333, keyDimension: 8, valueDimension: 6, interleaved: true),
+            TiledShape(batch: 1, queryHeads: 1, keyValueHeads: 1, queryLength: 333, keyLength: 300, keyDimension: 4, valueDimension: 4, interleaved: false),
+        ]
+        #expect(blocks.1 > 2 * TiledBlocking.diagonalChunkSize, "the key block spans several chunks")
+        for shape in shapes {
+            let (tiled, reference) = try runTiledAgainstReference(shape, setup, queryBlockSize: blocks.0, keyBlockSize: blocks.1)
+            let tolerance = TiledTestSupport.tolerance(keyDimension: shape.keyDimension, keyLength: shape.keyLength)
+            let label = "\(shape.testDescription) \(setup) blocks \(blocks)"
+            TiledTestSupport.expectClose(tiled.output, reference.output, tolerance: tolerance, label)
+            TiledTestSupport.expectClose(
+                tiled.logSumExp!, reference.logSumExp!, tolerance: tolerance * 8, "\(label) log-sum-exp")
+        }
+    }
+
     @Test("tiled is the default path")
     func defaultPath() throws {
         let q = try TiledTestSupport.tensor([1, 2, 4, 8], seed: 3)
