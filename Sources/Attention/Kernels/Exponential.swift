@@ -3,12 +3,16 @@ import CAttentionKernels
 /// The vectorized exponential of the softmax, from the C kernels target.
 ///
 /// Every result has a relative error of at most 2 ulp against the exact
-/// value while it is a normal float. `ExponentialTests` measured at most
-/// 0.88 ulp for the AVX-512 and AVX2 bodies and 1.19 ulp for the portable one
-/// over 8.9 million inputs spread across every binade. Results below the smallest normal float are
-/// exactly 0 (so `-infinity` gives 0), inputs above `log(Float.greatestFiniteMagnitude)`
-/// give `+infinity`, and NaN stays NaN. The C code picks its body at run
-/// time (AVX-512F, AVX2 with FMA, or portable), never from the build machine.
+/// value while it is a normal float. Over every float in [-104, 89],
+/// `LargeSizeTests` measured at most 1.08 ulp for the AVX2 body and 1.22 ulp
+/// for the portable one on a Zen 3 machine. The AVX-512 body measured
+/// 0.88 ulp over 8.9 million inputs spread across every binade on a Zen 4
+/// machine.
+///
+/// Results below the smallest normal float are exactly 0 (so `-infinity`
+/// gives 0), inputs above `log(Float.greatestFiniteMagnitude)` give
+/// `+infinity`, and NaN stays NaN. The C code picks its body at run time
+/// (AVX-512F, AVX2 with FMA, or portable), never from the build machine.
 enum Exponential {
     /// A C body of the element-wise kernels.
     enum Body: Int32, CaseIterable, Sendable {
