@@ -180,6 +180,37 @@ import Testing
         #expect(throws: AttentionError.self) { try Tensor(shape: [1 << 62], repeating: 0) }
     }
 
+    /// Blocks as long as a sequence of 2^20 need 4 TiB of scratch, and at
+    /// 2^31 rows the byte count overflows Int. Both are typed errors,
+    /// raised before any allocation.
+    @Test("Tiled scratch beyond memory is rejected")
+    func tiledScratchLimit() throws {
+        let one = try Tensor(shape: [1, 1, 1, 4], repeating: 0.5)
+        for length in [1 << 20, 1 << 31] {
+            let long = try one.broadcast(to: [1, 1, length, 4])
+            let options = ExecutionOptions(path: .tiled, threadCount: 1, queryBlockSize: Int.max, keyBlockSize: Int.max)
+            let error = #expect(throws: AttentionError.self, "length \(length)") {
+                try planAttention(queries: long, keys: long, values: long, options: options)
+            }
+            #expect(error?.kind == .sizeLimitExceeded, "length \(length)")
+            #expect(error?.argument == "options.keyBlockSize", "length \(length)")
+        }
+    }
+
+    /// One query against 10^11 keys splits them 16 ways. Each part streams
+    /// in tiles of at most `maximumDecodeKeyBlockSize` keys, so the scratch
+    /// stays in MiB.
+    @Test("Decode tiles stay small for huge key counts")
+    func decodeTileLimit() throws {
+        let query = try Tensor(shape: [1, 1, 1, 4], repeating: 0.5)
+        let keys = try query.broadcast(to: [1, 1, 100_000_000_000, 4])
+        let plan = try planAttention(queries: query, keys: keys, values: keys, options: ExecutionOptions(threadCount: 2))
+        #expect(plan.path == .tiled)
+        #expect(plan.keySplitCount == TiledBlocking.maximumKeySplitCount)
+        #expect(plan.keyBlockSize == TiledBlocking.maximumDecodeKeyBlockSize)
+        #expect(plan.scratchBytes < 4 << 20)
+    }
+
     @Test("Block sizes beyond the sequence are clamped")
     func hugeBlockSizes() throws {
         let q = try Tensor(shape: [1, 1, 3, 4], scalars: (0..<12).map { Float($0) / 7 })

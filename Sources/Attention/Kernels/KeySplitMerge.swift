@@ -19,11 +19,13 @@ final class PartialResults: @unchecked Sendable {
     private let floatsPerPart: Int
     private let storage: UnsafeMutablePointer<Float>
 
-    /// The floats needed for every part of every work item; 0 without a split.
+    /// The floats needed for every part of every work item: 0 without a
+    /// split, and `Int.max` when the count does not fit `Int`.
     static func floatCount(_ problem: AttentionProblem, blocking: TiledBlocking) -> Int {
         guard blocking.keySplitCount > 1 else { return 0 }
         let rows = Swift.min(blocking.queryBlockSize, problem.queryLength)
-        return blocking.workItemCount(problem) * rows * (problem.valueDimension + 2)
+        let perItem = saturatingProduct(rows, saturatingSum(problem.valueDimension, 2))
+        return saturatingProduct(blocking.workItemCount(problem), perItem)
     }
 
     init(_ problem: AttentionProblem, blocking: TiledBlocking) {

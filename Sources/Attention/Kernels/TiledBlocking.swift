@@ -35,6 +35,9 @@ struct TiledBlocking: Equatable {
     static let maximumSplitQueryLength = 16
     /// The minimum number of keys per split part.
     static let minimumKeysPerPart = 2048
+    /// The maximum keys per tile when decoding, so that scratch stays at
+    /// most a few MiB for any number of keys.
+    static let maximumDecodeKeyBlockSize = 1 << 16
     /// The maximum number of parts the keys are split into, for one query
     /// row; `Lq` rows get at most `16 / Lq` parts.
     static let maximumKeySplitCount = 16
@@ -70,8 +73,9 @@ struct TiledBlocking: Equatable {
             keyBlockSize = Swift.min(requested, Swift.max(1, keyLength))
         } else if keySplitCount > 1 {
             // Decoding: a score tile of a few rows is small, so one tile per
-            // part saves sgemm calls.
-            keyBlockSize = (keyLength + keySplitCount - 1) / keySplitCount
+            // part saves sgemm calls, up to a tile that keeps scratch small
+            // for very long keys.
+            keyBlockSize = Swift.min((keyLength + keySplitCount - 1) / keySplitCount, Self.maximumDecodeKeyBlockSize)
         } else {
             let wide = problem.keyDimension + problem.valueDimension > 128
             keyBlockSize = Swift.max(1, Swift.min(wide ? Self.defaultWideKeyBlockSize : Self.defaultKeyBlockSize, keyLength))

@@ -13,17 +13,36 @@ import Foundation
 enum TiledKernel {
     static let isAvailable = true
 
+    /// - Throws: `AttentionError` when the scratch of the chosen blocks
+    ///   would exceed half of the machine's physical memory.
     static func plan(for problem: AttentionProblem, options: ExecutionOptions, threadCount: Int, reason: String) throws -> AttentionPlan {
         let blocking = TiledBlocking(problem: problem, options: options)
-        let layout = ScratchLayout(problem: problem, blocking: blocking)
         let workers = Swift.max(1, Swift.min(threadCount, blocking.workItemCount(problem)))
-        let partialBytes = PartialResults.floatCount(problem, blocking: blocking) * MemoryLayout<Float>.stride
+        // Requested blocks as long as the sequences, or stride-0 views with
+        // huge head dimensions, can ask for more scratch than the machine
+        // has, or more bytes than Int counts. The count saturates at Int.max
+        // and is checked before anything is allocated.
+        let floats = saturatingSum(
+            saturatingProduct(ScratchLayout.saturatingCount(problem: problem, blocking: blocking), workers),
+            PartialResults.floatCount(problem, blocking: blocking))
+        let scratchBytes = saturatingProduct(floats, MemoryLayout<Float>.stride)
+        let limit = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+        guard scratchBytes < Int.max, scratchBytes <= limit else {
+            let requested = options.queryBlockSize != nil || options.keyBlockSize != nil
+            throw AttentionError(
+                .sizeLimitExceeded, argument: requested ? "options.keyBlockSize" : "value",
+                expected: "tiled scratch that fits in half the physical memory (\(limit) bytes)",
+                actual: (scratchBytes == Int.max ? "more than Int.max bytes" : "\(scratchBytes) bytes")
+                    + " for query blocks of \(blocking.queryBlockSize), key blocks of \(blocking.keyBlockSize),"
+                    + " Dk = \(problem.keyDimension), Dv = \(problem.valueDimension) and \(workers) workers",
+                fix: requested ? "Pass smaller options.queryBlockSize and options.keyBlockSize, or nil for the defaults" : "")
+        }
         return AttentionPlan(
             path: .tiled, reason: reason, threadCount: threadCount,
             queryBlockSize: blocking.queryBlockSize, keyBlockSize: blocking.keyBlockSize,
             keySplitCount: blocking.keySplitCount,
             streamingRowLimit: options.sgemmOnly ? 0 : TileProducts.streamingRowLimit,
-            scratchBytes: layout.count * workers * MemoryLayout<Float>.stride + partialBytes)
+            scratchBytes: scratchBytes)
     }
 
     /// Offsets of each worker's scratch arrays, in floats.
@@ -43,8 +62,27 @@ enum TiledKernel {
             runningMax = accumulator + rows * problem.valueDimension
             runningSum = runningMax + rows
             packedKeys = runningSum + rows
-            let gather = problem.keySelections.contains { if case .gathered = $0 { true } else { false } }
+            let gather = Self.gathersKeys(problem)
             count = packedKeys + (gather ? keys * (problem.keyDimension + problem.valueDimension) : 0)
+        }
+
+        /// Returns `count` for the same problem and blocking, or `Int.max`
+        /// when it does not fit `Int`.
+        static func saturatingCount(problem: AttentionProblem, blocking: TiledBlocking) -> Int {
+            let rows = Swift.min(blocking.queryBlockSize, Swift.max(problem.queryLength, 1))
+            let keys = Swift.min(blocking.keyBlockSize, Swift.max(problem.keyLength, 1))
+            let headWidth = saturatingSum(problem.keyDimension, problem.valueDimension)
+            return [
+                saturatingProduct(rows, keys),
+                saturatingProduct(rows, problem.valueDimension),
+                saturatingProduct(rows, 2),
+                gathersKeys(problem) ? saturatingProduct(keys, headWidth) : 0,
+            ].reduce(0, saturatingSum)
+        }
+
+        /// Returns whether any batch item gathers its keys into scratch.
+        static func gathersKeys(_ problem: AttentionProblem) -> Bool {
+            problem.keySelections.contains { if case .gathered = $0 { true } else { false } }
         }
     }
 
