@@ -98,16 +98,33 @@ let commandLineAdvice: [String: String] = [
 struct OutputFiles {
     private var pending: [(flag: String, path: String, array: NPYArray)] = []
 
-    /// Checks that no two output flags name the same path.
+    /// Checks that no two output flags name the same file, however the
+    /// paths are spelled.
     static func checkDistinct(_ outputs: [(flag: String, path: String?)]) throws {
-        var seen: [String: String] = [:]
+        var seen: [String: (flag: String, path: String)] = [:]
         for (flag, path) in outputs {
             guard let path else { continue }
-            if let other = seen[path] {
-                throw UsageError("--\(other) and --\(flag) name the same file '\(path)'")
+            let identity = fileIdentity(path)
+            if let other = seen[identity] {
+                let spelling = other.path == path ? "'\(path)'" : "('\(other.path)' and '\(path)')"
+                throw UsageError("--\(other.flag) and --\(flag) name the same file \(spelling)")
             }
-            seen[path] = flag
+            seen[identity] = (flag, path)
         }
+    }
+
+    /// Returns a key that two spellings of one output path share: the device
+    /// and inode of the parent folder, and the file name. The parent's inode
+    /// covers `.`, `..`, repeated slashes, relative and absolute forms and
+    /// links to the folder. The file itself is not followed, because writing
+    /// renames a new file over its name. A parent that does not exist keeps
+    /// its standardized absolute path.
+    static func fileIdentity(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let parent = url.deletingLastPathComponent().path
+        var info = stat()
+        guard stat(parent, &info) == 0 else { return url.path }
+        return "\(info.st_dev):\(info.st_ino)/\(url.lastPathComponent)"
     }
 
     /// Adds `tensor` as the content of the file given to `--flag`.

@@ -100,10 +100,20 @@ enum SDPACommand: Subcommand {
             tensors.append(try view(tensor, layout: layout, flag: flag, path: path))
         }
         let mask = try maskPath.map { path in
-            let array = try readArray(flag: "mask", path: path)
-            return array.dtype.kind == .bool
-                ? AttentionMask.boolean(try readBoolTensor(flag: "mask", path: path))
-                : AttentionMask.additive(try readTensor(flag: "mask", path: path))
+            let dtype = try readArray(flag: "mask", path: path).dtype
+            switch dtype.kind {
+            case .bool:
+                return AttentionMask.boolean(try readBoolTensor(flag: "mask", path: path))
+            case .float:
+                return AttentionMask.additive(try readTensor(flag: "mask", path: path))
+            case .signedInteger, .unsignedInteger:
+                // A 0/1 integer mask read as additive would hide nothing, and
+                // read as boolean would contradict PyTorch, which rejects it.
+                let name = (dtype.kind == .signedInteger ? "int" : "uint") + "\(dtype.byteCount * 8)"
+                throw CommandFailure(
+                    "--mask \(path): expected a bool mask (true = attend) or a float mask (added to the scaled scores), "
+                        + "got \(name). Convert it with astype(bool) or astype(numpy.float32)")
+            }
         }
         let keyPadding = try keyPaddingPath.map { KeyPadding.mask(try readBoolTensor(flag: "key-padding-mask", path: $0)) }
 

@@ -30,6 +30,8 @@ struct ErrorCaseFiles {
         try NPYArray(Tensor(shape: [3, 2], scalars: [0, 1, .nan, 2, 3, 4])).write(toFile: path("points-nan.npy"))
         try NPYArray(Tensor(shape: [2, 3, 3], scalars: (0..<18).map { $0 == 10 ? .nan : 0.25 })).write(toFile: path("heads-nan.npy"))
         try NPYArray(BoolTensor(shape: [1, 1, 3, 5], repeating: true)).write(toFile: path("mask-bool.npy"))
+        let uint8 = NPYDType(kind: .unsignedInteger, byteCount: 1)!
+        try NPYArray(dtype: uint8, shape: [1, 1, 3, 5], data: [UInt8](repeating: 1, count: 15)).write(toFile: path("mask-uint8.npy"))
         try NPYArray(BoolTensor(shape: [1, 2, 3, 4], repeating: true)).write(toFile: path("bool.npy"))
         try NPYArray(BoolTensor(shape: [2, 5], repeating: true)).write(toFile: path("padding-as-mask.npy"))
         // [B, L, H, D] files with L = 3 queries, 5 keys and H = 2 heads.
@@ -119,6 +121,11 @@ let usageErrorCases: [ErrorCase] = [
     ErrorCase(label: "positional argument", arguments: { validSDPA($0) + ["extra"] }, messageFragment: "unexpected argument 'extra'"),
     ErrorCase(label: "flag with a value", arguments: { validSDPA($0) + ["--plan=yes"] }, messageFragment: "--plan takes no value"),
     ErrorCase(label: "same file twice", arguments: { validSDPA($0) + ["--weights", $0.path("out.npy")] }, messageFragment: "--output and --weights name the same file"),
+    ErrorCase(label: "same file spelled with a dot", arguments: { validSDPA($0) + ["--lse", $0.directory.path + "//./out.npy"] }, messageFragment: "--output and --lse name the same file ("),
+    ErrorCase(
+        label: "same file through the parent folder",
+        arguments: { validSDPA($0) + ["--weights", $0.directory.path + "/../" + $0.directory.lastPathComponent + "/out.npy"] },
+        messageFragment: "--output and --weights name the same file ("),
     ErrorCase(label: "self without output", arguments: { ["self", "--input", $0.path("rank3.npy")] }, messageFragment: "missing required option --output"),
     ErrorCase(label: "self bad path", arguments: { ["self", "--input", $0.path("x.npy"), "--output", $0.path("out.npy"), "--path", "fast"] }, messageFragment: "--path expects one of"),
     ErrorCase(label: "self zero threads", arguments: { ["self", "--input", $0.path("x.npy"), "--output", $0.path("out.npy"), "--threads", "0"] }, messageFragment: "--threads expects a positive integer"),
@@ -167,6 +174,7 @@ let failureCases: [ErrorCase] = [
         ["sdpa", "--query", files.path("q6.npy"), "--key", files.path("k4.npy"), "--value", files.path("k4.npy"), "--output", files.path("out.npy")]
     }, messageFragment: "--key: expected a head count Hkv that divides"),
     ErrorCase(label: "mask does not broadcast", arguments: { validSDPA($0) + ["--mask", $0.path("mask-wrong.npy")] }, messageFragment: "--mask"),
+    ErrorCase(label: "integer mask", arguments: { validSDPA($0) + ["--mask", $0.path("mask-uint8.npy")] }, messageFragment: "or a float mask (added to the scaled scores), got uint8"),
     ErrorCase(label: "float key padding", arguments: { validSDPA($0) + ["--key-padding-mask", $0.path("padding-float.npy")] }, messageFragment: "--key-padding-mask"),
     ErrorCase(label: "weights on tiled path", arguments: { validSDPA($0) + ["--path", "tiled", "--weights", $0.path("w.npy")] }, messageFragment: "Pass --path materialized"),
     ErrorCase(label: "rank 2 query", arguments: { files in
