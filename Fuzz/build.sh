@@ -2,8 +2,9 @@
 # Builds the libFuzzer targets in Fuzz/*Fuzzer.swift with the address
 # sanitizer. SwiftPM's --sanitize=fuzzer would link libFuzzer's main into
 # every executable of the package, so the modules are compiled here with
-# swiftc directly: Attention and AttentionIO as static libraries, then one
-# executable per fuzzer.
+# the toolchain directly: the C kernels with clang, Attention and
+# AttentionIO with swiftc, each as a static library, then one executable per
+# fuzzer.
 #
 # Usage: Fuzz/build.sh [OUTPUT_DIRECTORY]   (default .build/fuzz)
 set -euo pipefail
@@ -21,6 +22,28 @@ for flag in $(pkg-config --cflags-only-I openblas); do
     blas_include+=(-Xcc "$flag")
 done
 
+# The C kernels: clang from the same toolchain as swiftc, and a module map
+# like the one SwiftPM writes for the target's include folder.
+CLANG="${CLANG:-$(dirname "$(command -v "$SWIFTC")")/clang}"
+kernels="$output/CAttentionKernels"
+mkdir -p "$kernels"
+cat > "$kernels/module.modulemap" <<MODULEMAP
+module CAttentionKernels {
+    header "$PWD/Sources/CAttentionKernels/include/CAttentionKernels.h"
+    export *
+}
+MODULEMAP
+echo "build.sh: compiling CAttentionKernels"
+objects=()
+for source in Sources/CAttentionKernels/*.c; do
+    object="$kernels/$(basename "$source" .c).o"
+    "$CLANG" -O2 -g -fPIC -fsanitize=fuzzer-no-link,address \
+        -I Sources/CAttentionKernels/include -c "$source" -o "$object"
+    objects+=("$object")
+done
+rm -f "$output/libCAttentionKernels.a"
+ar rcs "$output/libCAttentionKernels.a" "${objects[@]}"
+
 build_module() {
     local name="$1"
     shift
@@ -31,7 +54,7 @@ build_module() {
         -I "$output" "$@"
 }
 
-build_module Attention -I Sources/CBLAS "${blas_include[@]}" \
+build_module Attention -I Sources/CBLAS -I "$kernels" "${blas_include[@]}" \
     $(find Sources/Attention -name '*.swift' | sort)
 build_module AttentionIO -I Sources/CBLAS "${blas_include[@]}" \
     $(find Sources/AttentionIO -name '*.swift' | sort)
@@ -39,9 +62,9 @@ build_module AttentionIO -I Sources/CBLAS "${blas_include[@]}" \
 for source in Fuzz/*Fuzzer.swift; do
     name="$(basename "$source" .swift)"
     echo "build.sh: linking $name"
-    "$SWIFTC" "${flags[@]}" -I "$output" -I Sources/CBLAS "${blas_include[@]}" \
+    "$SWIFTC" "${flags[@]}" -I "$output" -I Sources/CBLAS -I "$kernels" "${blas_include[@]}" \
         "$source" -o "$output/$name" \
-        -L "$output" -lAttentionIO -lAttention \
+        -L "$output" -lAttentionIO -lAttention -lCAttentionKernels \
         $(pkg-config --libs-only-L openblas) -lopenblas -llapacke
 done
 echo "build.sh: fuzzers are in $output"
