@@ -30,6 +30,9 @@ enum Table {
                 machine.threadCount, sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd ?? .nan)
         }
         lines.append(sgemmLine)
+        if let warning = Self.sharedCoresWarning(sgemm: sgemm, machine: machine) {
+            lines.append(warning)
+        }
         lines.append(String(
             format: "load average (1 min) before / after: %.2f / %.2f (above 0: other processes shared the cores)",
             machine.loadAverageBefore, machine.loadAverageAfter ?? .nan))
@@ -41,6 +44,23 @@ enum Table {
         lines.append("GFLOP/s counts 4*B*H*Lq*Lk*D; eff = GFLOP/s / the higher sgemm rate at the same thread count;")
         lines.append("extra MiB = peak resident memory (VmHWM) during one call minus resident memory before it.")
         return lines.joined(separator: "\n")
+    }
+
+    /// Returns a warning when the multi-thread sgemm rate is below 0.6
+    /// times the single-thread rate times the usable cores. Another process
+    /// then held a core while the rate was measured, and efficiency at that
+    /// thread count is measured against too low a rate.
+    static func sharedCoresWarning(sgemm: SgemmRates, machine: MachineDescription) -> String? {
+        let cores = Swift.min(machine.threadCount, machine.logicalProcessors)
+        guard cores > 1 else { return nil }
+        let single = Swift.max(sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd ?? 0)
+        let all = Swift.max(sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd ?? 0)
+        let scaling = all / single
+        guard scaling < 0.6 * Double(cores) else { return nil }
+        return String(
+            format: "warning: the %d-thread sgemm ran only %.2f times as fast as 1 thread; other processes held cores, "
+                + "so %d-thread efficiency is overstated. Rerun on a quiet machine.",
+            machine.threadCount, scaling, machine.threadCount)
     }
 
     static func results(_ results: [ShapeResult]) -> String {
