@@ -101,30 +101,36 @@ struct OutputFiles {
     /// Checks that no two output flags name the same file, however the
     /// paths are spelled.
     static func checkDistinct(_ outputs: [(flag: String, path: String?)]) throws {
-        var seen: [String: (flag: String, path: String)] = [:]
+        var seen: [[UInt8]: (flag: String, path: String)] = [:]
         for (flag, path) in outputs {
             guard let path else { continue }
             let identity = fileIdentity(path)
             if let other = seen[identity] {
-                let spelling = other.path == path ? "'\(path)'" : "('\(other.path)' and '\(path)')"
+                // Bytes, not String equality, which treats different Unicode
+                // spellings of one name as equal.
+                let spelling = Array(other.path.utf8) == Array(path.utf8) ? "'\(path)'" : "('\(other.path)' and '\(path)')"
                 throw UsageError("--\(other.flag) and --\(flag) name the same file \(spelling)")
             }
             seen[identity] = (flag, path)
         }
     }
 
-    /// Returns a key that two spellings of one output path share: the device
-    /// and inode of the parent folder, and the file name. The parent's inode
-    /// covers `.`, `..`, repeated slashes, relative and absolute forms and
-    /// links to the folder. The file itself is not followed, because writing
+    /// Returns bytes that two spellings of one output path share: the
+    /// device and inode of the parent folder as the kernel resolves it, and
+    /// the bytes of the file name. The kernel's resolution covers `.`, `..`
+    /// after a link, repeated slashes, relative and absolute forms and links
+    /// to the folder. The file itself is not followed, because writing
     /// renames a new file over its name. A parent that does not exist keeps
-    /// its standardized absolute path.
-    static func fileIdentity(_ path: String) -> String {
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        let parent = url.deletingLastPathComponent().path
+    /// the path's own bytes, and writing there fails later.
+    static func fileIdentity(_ path: String) -> [UInt8] {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        let slash = bytes.lastIndex(of: UInt8(ascii: "/"))
+        let parent = slash.map { $0 == 0 ? "/" : String(decoding: bytes[..<$0], as: UTF8.self) } ?? "."
+        let name = slash.map { Array(bytes[($0 + 1)...]) } ?? bytes
         var info = stat()
-        guard stat(parent, &info) == 0 else { return url.path }
-        return "\(info.st_dev):\(info.st_ino)/\(url.lastPathComponent)"
+        guard stat(parent, &info) == 0 else { return Array(path.utf8) }
+        return Array("\(info.st_dev):\(info.st_ino)/".utf8) + name
     }
 
     /// Adds `tensor` as the content of the file given to `--flag`.

@@ -30,6 +30,11 @@ struct ErrorCaseFiles {
         try NPYArray(Tensor(shape: [3, 2], scalars: [0, 1, .nan, 2, 3, 4])).write(toFile: path("points-nan.npy"))
         try NPYArray(Tensor(shape: [2, 3, 3], scalars: (0..<18).map { $0 == 10 ? .nan : 0.25 })).write(toFile: path("heads-nan.npy"))
         try NPYArray(BoolTensor(shape: [1, 1, 3, 5], repeating: true)).write(toFile: path("mask-bool.npy"))
+        // The kernel resolves "link/.." to the folder "run", because the
+        // link points to run/sub; read as text, it would be the scratch
+        // directory itself.
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("run/sub"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: path("link"), withDestinationPath: path("run/sub"))
         let uint8 = NPYDType(kind: .unsignedInteger, byteCount: 1)!
         try NPYArray(dtype: uint8, shape: [1, 1, 3, 5], data: [UInt8](repeating: 1, count: 15)).write(toFile: path("mask-uint8.npy"))
         try NPYArray(BoolTensor(shape: [1, 2, 3, 4], repeating: true)).write(toFile: path("bool.npy"))
@@ -122,6 +127,10 @@ let usageErrorCases: [ErrorCase] = [
     ErrorCase(label: "flag with a value", arguments: { validSDPA($0) + ["--plan=yes"] }, messageFragment: "--plan takes no value"),
     ErrorCase(label: "same file twice", arguments: { validSDPA($0) + ["--weights", $0.path("out.npy")] }, messageFragment: "--output and --weights name the same file"),
     ErrorCase(label: "same file spelled with a dot", arguments: { validSDPA($0) + ["--lse", $0.directory.path + "//./out.npy"] }, messageFragment: "--output and --lse name the same file ("),
+    ErrorCase(
+        label: "same file after a link and ..",
+        arguments: { Array(validSDPA($0).dropLast(2)) + ["--output", $0.path("run/out.npy"), "--lse", $0.path("link") + "/../out.npy"] },
+        messageFragment: "--output and --lse name the same file ("),
     ErrorCase(
         label: "same file through the parent folder",
         arguments: { validSDPA($0) + ["--weights", $0.directory.path + "/../" + $0.directory.lastPathComponent + "/out.npy"] },
@@ -268,4 +277,21 @@ func helpPrintsUsage(_ arguments: [String]) throws {
     let output = try NPYArray(contentsOfFile: files.path("out.npy"))
     #expect(output.shape == [1, 2, 3, 4])
     #expect(try files.listing().allSatisfy { !$0.hasPrefix(".") }, "a temporary file was left behind")
+}
+
+/// Paths that look alike but name different files are both written. The
+/// file system keeps é as one code point apart from e plus a combining
+/// accent, and "link/../out.npy" is run/out.npy, not out.npy.
+@Test(arguments: ["unicode", "link"])
+func sdpaWritesDistinctLookalikes(_ kind: String) throws {
+    let files = try ErrorCaseFiles()
+    defer { files.remove() }
+    // Joined as strings, so that no URL conversion touches the bytes.
+    let (first, second) = kind == "unicode"
+        ? (files.directory.path + "/\u{E9}.npy", files.directory.path + "/e\u{301}.npy")
+        : (files.path("out.npy"), files.path("link") + "/../out.npy")
+    let run = try runTool(Array(validSDPA(files).dropLast(2)) + ["--output", first, "--lse", second])
+    #expect(run.status == 0, "stderr: \(run.standardError)")
+    #expect(try NPYArray(contentsOfFile: first).shape == [1, 2, 3, 4])
+    #expect(try NPYArray(contentsOfFile: second).shape == [1, 2, 3])
 }
