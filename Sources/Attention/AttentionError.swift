@@ -1,3 +1,4 @@
+import Foundation
 /// An error thrown by the public API when an argument is invalid.
 ///
 /// Every public entry point validates its arguments before it does any work
@@ -70,4 +71,14 @@ func saturatingSum(_ a: Int, _ b: Int) -> Int {
 func saturatingProduct(_ a: Int, _ b: Int) -> Int {
     let (product, overflow) = a.multipliedReportingOverflow(by: b)
     return overflow ? Int.max : product
+}
+
+/// The maximum bytes one call allocates for scratch and index arrays: half
+/// the machine's physical memory. Larger requests throw `sizeLimitExceeded`.
+var scratchMemoryLimit: Int { Int(clamping: ProcessInfo.processInfo.physicalMemory / 2) }
+
+/// `a / b` rounded up, for `a >= 0` and `b > 0`, without the overflow of
+/// `(a + b - 1) / b` near `Int.max`.
+func ceilingDivision(_ a: Int, _ b: Int) -> Int {
+    a / b + (a % b == 0 ? 0 : 1)
 }

@@ -86,7 +86,7 @@ extension AttentionPlan {
             let workers = Swift.max(1, Swift.min(threadCount, problem.batchSize * problem.queryHeads))
             let perWorker = saturatingProduct(MaterializedKernel.scratchCount(problem), workers * 4)
             let overflow = perWorker == Int.max
-            let limit = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+            let limit = scratchMemoryLimit
             guard !overflow, perWorker <= limit else {
                 throw AttentionError(
                     .sizeLimitExceeded, argument: "options.path",

@@ -230,6 +230,15 @@ extension AttentionProblem {
                     actual: describeShape(tensor.shape))
             }
             let padding = try tensor.broadcast(to: [batchSize, keyLength], argument: "keyPadding")
+            // Each batch item lists its real key positions, up to Lk of them.
+            let indexBytes = saturatingProduct(saturatingProduct(batchSize, keyLength), MemoryLayout<Int>.stride)
+            guard indexBytes <= scratchMemoryLimit else {
+                throw AttentionError(
+                    .sizeLimitExceeded, argument: "keyPadding",
+                    expected: "a [B, Lk] mask whose key index fits in half the physical memory (\(scratchMemoryLimit) bytes)",
+                    actual: "B = \(batchSize), Lk = \(keyLength): up to \(indexBytes == Int.max ? "more than Int.max" : "\(indexBytes)") bytes",
+                    fix: "Pass the key padding as lengths when the real keys of each item are a prefix")
+            }
             for item in 0..<batchSize {
                 var visible: [Int] = []
                 for position in 0..<keyLength where padding[item, position] {

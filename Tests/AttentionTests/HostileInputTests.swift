@@ -185,9 +185,9 @@ import Testing
     /// raised before any allocation.
     @Test("Tiled scratch beyond memory is rejected")
     func tiledScratchLimit() throws {
-        let one = try Tensor(shape: [1, 1, 1, 4], repeating: 0.5)
+        let row = try Tensor(shape: [1, 1, 1, 4], repeating: 0.5)
         for length in [1 << 20, 1 << 31] {
-            let long = try one.broadcast(to: [1, 1, length, 4])
+            let long = try row.broadcast(to: [1, 1, length, 4])
             let options = ExecutionOptions(path: .tiled, threadCount: 1, queryBlockSize: Int.max, keyBlockSize: Int.max)
             let error = #expect(throws: AttentionError.self, "length \(length)") {
                 try planAttention(queries: long, keys: long, values: long, options: options)
@@ -209,6 +209,53 @@ import Testing
         #expect(plan.keySplitCount == TiledBlocking.maximumKeySplitCount)
         #expect(plan.keyBlockSize == TiledBlocking.maximumDecodeKeyBlockSize)
         #expect(plan.scratchBytes < 4 << 20)
+    }
+
+    /// Block counts, decode tiles and key parts near `Int.max` are computed
+    /// without overflow, and blocks that cannot fit raise a typed error.
+    @Test("Lengths near Int.max plan without overflow")
+    func lengthsNearIntMax() throws {
+        let single = try Tensor(shape: [1, 1, 1, 1], repeating: 0.5)
+        let long = try single.broadcast(to: [1, 1, Int.max - 2, 1])
+        let decode = try planAttention(queries: single, keys: long, values: long)
+        #expect(decode.keySplitCount == TiledBlocking.maximumKeySplitCount)
+        #expect(decode.keyBlockSize == TiledBlocking.maximumDecodeKeyBlockSize)
+        let manyQueries = try planAttention(queries: long, keys: single, values: single)
+        #expect(manyQueries.queryBlockSize == TiledBlocking.defaultQueryBlockSize)
+        let huge = try single.broadcast(to: [1, 1, (1 << 62) + 1, 1])
+        let error = #expect(throws: AttentionError.self) {
+            try planAttention(queries: huge, keys: single, values: single, options: ExecutionOptions(queryBlockSize: Int.max))
+        }
+        #expect(error?.kind == .sizeLimitExceeded)
+    }
+
+    /// The key parts of a split partition the selected keys exactly, for
+    /// small counts and for counts near `Int.max`.
+    @Test("Key parts cover every key once", arguments: [0, 1, 15, 16, 17, 1000, Int.max - 16, Int.max])
+    func keyParts(count: Int) {
+        let blocking = TiledBlocking(queryBlockSize: 1, keyBlockSize: 1, keySplitCount: 16)
+        var next = 0
+        for part in 0..<16 {
+            let range = blocking.keyRange(part: part, selectedCount: count)
+            #expect(range.lowerBound == next, "part \(part) of \(count)")
+            #expect(range.count <= count / 16 + 1, "part \(part) of \(count)")
+            next = range.upperBound
+        }
+        #expect(next == count)
+    }
+
+    /// A broadcast key-padding mask over 10^12 keys would need an index of
+    /// 8 TB; it is rejected before the index is built.
+    @Test("Huge key-padding masks are rejected")
+    func hugeKeyPadding() throws {
+        let single = try Tensor(shape: [1, 1, 1, 1], repeating: 0.5)
+        let keys = try single.broadcast(to: [1, 1, 1_000_000_000_000, 1])
+        let padding = try BoolTensor(shape: [1, 1], repeating: true).broadcast(to: [1, 1_000_000_000_000])
+        let error = #expect(throws: AttentionError.self) {
+            try planAttention(queries: single, keys: keys, values: keys, keyPadding: .mask(padding))
+        }
+        #expect(error?.kind == .sizeLimitExceeded)
+        #expect(error?.argument == "keyPadding")
     }
 
     @Test("Block sizes beyond the sequence are clamped")

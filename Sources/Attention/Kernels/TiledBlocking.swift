@@ -75,7 +75,7 @@ struct TiledBlocking: Equatable {
             // Decoding: a score tile of a few rows is small, so one tile per
             // part saves sgemm calls, up to a tile that keeps scratch small
             // for very long keys.
-            keyBlockSize = Swift.min((keyLength + keySplitCount - 1) / keySplitCount, Self.maximumDecodeKeyBlockSize)
+            keyBlockSize = Swift.min(ceilingDivision(keyLength, keySplitCount), Self.maximumDecodeKeyBlockSize)
         } else {
             let wide = problem.keyDimension + problem.valueDimension > 128
             keyBlockSize = Swift.max(1, Swift.min(wide ? Self.defaultWideKeyBlockSize : Self.defaultKeyBlockSize, keyLength))
@@ -85,7 +85,7 @@ struct TiledBlocking: Equatable {
 
     /// Returns the number of query blocks of one (batch, head).
     func queryBlockCount(_ problem: AttentionProblem) -> Int {
-        (problem.queryLength + queryBlockSize - 1) / queryBlockSize
+        ceilingDivision(problem.queryLength, queryBlockSize)
     }
 
     /// Returns the number of work items, one per (batch, query head, query
@@ -97,8 +97,15 @@ struct TiledBlocking: Equatable {
     /// Returns the selected keys of part `part` when a batch item has
     /// `selectedCount` keys that are not padding.
     func keyRange(part: Int, selectedCount: Int) -> Range<Int> {
-        let start = part * selectedCount / keySplitCount
-        let end = (part + 1) * selectedCount / keySplitCount
-        return start..<end
+        partBoundary(part, selectedCount: selectedCount)..<partBoundary(part + 1, selectedCount: selectedCount)
+    }
+
+    /// Returns `part · selectedCount / keySplitCount` rounded down. The
+    /// product is split at `selectedCount / keySplitCount` so that it does
+    /// not overflow for counts near `Int.max`.
+    private func partBoundary(_ part: Int, selectedCount: Int) -> Int {
+        let whole = selectedCount / keySplitCount
+        let rest = selectedCount % keySplitCount
+        return part * whole + part * rest / keySplitCount
     }
 }

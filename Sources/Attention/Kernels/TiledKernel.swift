@@ -26,7 +26,7 @@ enum TiledKernel {
             saturatingProduct(ScratchLayout.saturatingCount(problem: problem, blocking: blocking), workers),
             PartialResults.floatCount(problem, blocking: blocking))
         let scratchBytes = saturatingProduct(floats, MemoryLayout<Float>.stride)
-        let limit = Int(clamping: ProcessInfo.processInfo.physicalMemory / 2)
+        let limit = scratchMemoryLimit
         guard scratchBytes < Int.max, scratchBytes <= limit else {
             let requested = options.queryBlockSize != nil || options.keyBlockSize != nil
             throw AttentionError(
