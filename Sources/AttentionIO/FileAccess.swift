@@ -72,7 +72,15 @@ enum FileAccess {
             throw NPYError(.fileSystem, file: path, problem: "the path names a directory, expected a file name")
         }
 
-        var template = Array("\(directory)/.\(name).tmp-XXXXXX".utf8CString)
+        // A file name may have 255 bytes, so the temporary name keeps whole
+        // characters of the output's name up to 200 bytes. The temporary
+        // path is read back as a String, which must stay valid UTF-8.
+        var namePrefix = ""
+        for scalar in name.unicodeScalars {
+            if namePrefix.utf8.count + String(scalar).utf8.count > 200 { break }
+            namePrefix.unicodeScalars.append(scalar)
+        }
+        var template = Array("\(directory)/.\(namePrefix).tmp-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { buffer in
             mkstemp(buffer.baseAddress!)
         }

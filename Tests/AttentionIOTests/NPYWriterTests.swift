@@ -61,6 +61,24 @@ func writerShapeText(_ shape: [Int], text: String) throws {
     #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["out.npy"])
 }
 
+/// A file name of 255 bytes, the limit of common file systems, is written,
+/// so its temporary name stays within the same limit. The temporary name
+/// keeps whole characters of the name up to 200 bytes, which here stops
+/// before a two-byte character.
+@Test func writeLongestFileName() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("npy-long-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let name = "a" + String(repeating: "\u{E9}", count: 125) + ".npy"
+    #expect(name.utf8.count == 255)
+    let path = directory.path + "/" + name
+
+    try NPYArray(Tensor(shape: [2], scalars: [1, 2])).write(toFile: path)
+
+    #expect(try NPYArray(contentsOfFile: path).tensor().scalars == [1, 2])
+    #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 1)
+}
+
 @Test func stagedFileDiscardLeavesNothing() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("npy-staged-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
