@@ -1,4 +1,5 @@
 import Foundation
+
 /// An error thrown by the public API when an argument is invalid.
 ///
 /// Every public entry point validates its arguments before it does any work

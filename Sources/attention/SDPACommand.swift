@@ -107,8 +107,8 @@ enum SDPACommand: Subcommand {
             case .float:
                 return AttentionMask.additive(try readTensor(flag: "mask", path: path))
             case .signedInteger, .unsignedInteger:
-                // A 0/1 integer mask read as additive would hide nothing, and
-                // read as boolean would contradict PyTorch, which rejects it.
+                // A 0/1 integer mask read as additive would hide nothing.
+                // PyTorch 2.15's SDPA rejects integer masks, so this does too.
                 let name = (dtype.kind == .signedInteger ? "int" : "uint") + "\(dtype.byteCount * 8)"
                 throw CommandFailure(
                     "--mask \(path): expected a bool mask (true = attend) or a float mask (added to the scaled scores), "

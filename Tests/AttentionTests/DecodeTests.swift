@@ -32,6 +32,25 @@ struct DecodeTests {
             tiled.output, reference.output, tolerance: TiledTestSupport.tolerance(keyDimension: 8, keyLength: 6000), "block \(keyBlockSize)")
     }
 
+    /// With more than 16 parts' worth of 65536 keys, each part streams one
+    /// full capped tile and one short one.
+    @Test("capped decode tiles match reference", arguments: [MaskSetup.none, .causalBottomRight, .paddingMaskGathered])
+    func cappedTiles(setup: MaskSetup) throws {
+        let keyLength = 16 * TiledBlocking.maximumDecodeKeyBlockSize + 70_001
+        let shape = TiledShape(
+            batch: 1, queryHeads: 2, keyValueHeads: 1, queryLength: 1, keyLength: keyLength,
+            keyDimension: 3, valueDimension: 2, interleaved: true)
+        let (tiled, reference) = try runTiledAgainstReference(shape, setup, queryBlockSize: nil, keyBlockSize: nil)
+        #expect(tiled.plan.keySplitCount == TiledBlocking.maximumKeySplitCount)
+        #expect(tiled.plan.keyBlockSize == TiledBlocking.maximumDecodeKeyBlockSize)
+        // The general bound grows with Lk to about 0.5 here, too loose to see
+        // a missed tile, which moves the log-sum-exp by about 0.06. The
+        // measured errors were 5e-9 (output) and 1e-6 (log-sum-exp, 1 ulp).
+        let tolerance: Float = 1e-6
+        TiledTestSupport.expectClose(tiled.output, reference.output, tolerance: tolerance, "\(setup)")
+        TiledTestSupport.expectClose(tiled.logSumExp!, reference.logSumExp!, tolerance: tolerance * 8, "\(setup) log-sum-exp")
+    }
+
     @Test("split keys invariant to threads")
     func threadInvariance() throws {
         let shape = TiledShape(

@@ -245,7 +245,7 @@ import Testing
     }
 
     /// A broadcast key-padding mask over 10^12 keys would need an index of
-    /// 8 TB; it is rejected before the index is built.
+    /// 8 TB, so it is rejected before the index is built.
     @Test("Huge key-padding masks are rejected")
     func hugeKeyPadding() throws {
         let single = try Tensor(shape: [1, 1, 1, 1], repeating: 0.5)

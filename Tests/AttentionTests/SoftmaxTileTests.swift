@@ -35,8 +35,9 @@ struct SoftmaxTileTests {
         Step(rows: 7, keys: 23, causalFirstRowVisible: 1, scale: -0.5, accumulatorIsWritten: true),
     ]
 
-    /// Tile values: mostly ordinary scores, a row of -infinity, a row with a
-    /// NaN, and rows whose running maximum is above, below or equal to -inf.
+    /// Tile values and state: mostly ordinary scores, a row of -infinity, a
+    /// row with a NaN, and running maxima of -infinity or random values above
+    /// or below the row's scores.
     struct Inputs {
         var scores: [Float]
         var runningMax: [Float]
