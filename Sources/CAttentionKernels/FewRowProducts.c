@@ -79,6 +79,16 @@ static inline __attribute__((always_inline)) void addWeightedBlock(
     for (int b = 0; b < blocks; b++) memcpy(output + b * kLanes, &sum[b], sizeof(Lanes));
 }
 
+// Asks for the cache lines of the key row `kPrefetchRows` rows ahead. The
+// hardware prefetcher alone left one decoding query at [1, 32, 1, 8192, 128]
+// about 15% slower than summing the same keys and values on a Sapphire
+// Rapids machine; with this hint the two took about the same time.
+enum { kPrefetchRows = 8 };
+
+static inline __attribute__((always_inline)) void prefetchRow(const float *row, ptrdiff_t depth) {
+    for (ptrdiff_t d = 0; d < depth; d += 64 / sizeof(float)) __builtin_prefetch(row + d);
+}
+
 #define DEFINE_FEW_ROW_BODIES(suffix, attributes)                                                 \
     static attributes void scores##suffix(                                                        \
         const float *query, ptrdiff_t queryStride, const float *keys, ptrdiff_t keyStride,        \
@@ -86,6 +96,7 @@ static inline __attribute__((always_inline)) void addWeightedBlock(
         float alpha) {                                                                            \
         for (ptrdiff_t j = 0; j < keyCount; j++) {                                                \
             const float *key = keys + j * keyStride;                                              \
+            if (j + kPrefetchRows < keyCount) prefetchRow(key + kPrefetchRows * keyStride, depth); \
             for (ptrdiff_t i = 0; i < rows; i++) {                                                \
                 scores[i * scoreStride + j] = alpha * dotProduct(query + i * queryStride, key, depth); \
             }                                                                                     \
@@ -129,9 +140,8 @@ static inline __attribute__((always_inline)) void addWeightedBlock(
 DEFINE_FEW_ROW_BODIES(Portable, )
 
 #if FEW_ROW_HAS_X86_BODIES
-// NOTE: the AVX-512 bodies compile from the same source as the AVX2 ones but
-// have not run on a CPU with AVX-512; a test compares the two bit for bit on
-// such CPUs only.
+// The AVX-512 bodies compile from the same source as the AVX2 ones; on CPUs
+// with AVX-512, a test compares the two bit for bit.
 DEFINE_FEW_ROW_BODIES(AVX512, __attribute__((target("avx512f"))))
 DEFINE_FEW_ROW_BODIES(AVX2, __attribute__((target("avx2,fma"))))
 #endif

@@ -169,17 +169,47 @@ struct ExponentialTests {
         }
     }
 
-    /// A NaN anywhere, in the vector part or the tail, makes the maximum NaN.
-    @Test("maximum propagates NaN", arguments: bodies, [1, 5, 16, 20, 33])
+    /// A NaN anywhere makes the maximum NaN: in any vector of the unrolled
+    /// part (64 floats per step on AVX-512), in the single-vector part, or
+    /// in the tail, with the scale applied or skipped.
+    @Test("maximum propagates NaN", arguments: bodies, [1, 5, 16, 20, 33, 40, 63, 64, 100, 130, 139])
     func maximumPropagatesNaN(body: Exponential.Body, nanIndex: Int) {
-        var values = (0..<40).map { Float($0 % 9) - 4 }
-        let finite = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 40, scale: 2, body: body) }
-        #expect(finite == 8)
-        values[nanIndex] = .nan
-        let withNaN = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 40, scale: 2, body: body) }
-        #expect(withNaN.isNaN)
-        let empty = values.withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 0, scale: 1, body: body) }
+        let count = 140
+        for scale: Float in [2, 1] {
+            var values = (0..<count).map { Float($0 % 9) - 4 }
+            let finite = values.withUnsafeBufferPointer {
+                Exponential.scaledMaximum($0.baseAddress!, count: count, scale: scale, body: body)
+            }
+            #expect(finite == 4 * scale)
+            values[nanIndex] = .nan
+            let withNaN = values.withUnsafeBufferPointer {
+                Exponential.scaledMaximum($0.baseAddress!, count: count, scale: scale, body: body)
+            }
+            #expect(withNaN.isNaN, "NaN at \(nanIndex) of \(count), scale \(scale)")
+        }
+        let empty = [Float(1)].withUnsafeBufferPointer { Exponential.scaledMaximum($0.baseAddress!, count: 0, scale: 1, body: body) }
         #expect(empty == -.infinity)
+    }
+
+    /// The maximum is found wherever it lies, for every length up to three
+    /// unrolled steps and a tail, so that no partial maximum is dropped
+    /// when they are combined.
+    @Test("maximum found at every position", arguments: bodies)
+    func maximumFoundAtEveryPosition(body: Exponential.Body) {
+        var misses: [String] = []
+        for count in 1...200 {
+            for position in 0..<count {
+                var values = (0..<count).map { -Float(($0 * 7) % 11) }
+                values[position] = 3
+                for scale: Float in [1, 0.5] {
+                    let maximum = values.withUnsafeBufferPointer {
+                        Exponential.scaledMaximum($0.baseAddress!, count: count, scale: scale, body: body)
+                    }
+                    if maximum != 3 * scale { misses.append("count \(count), position \(position), scale \(scale): \(maximum)") }
+                }
+            }
+        }
+        #expect(misses.isEmpty, "\(misses.count) misses, first: \(misses.first ?? "")")
     }
 }
 

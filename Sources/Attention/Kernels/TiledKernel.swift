@@ -86,7 +86,10 @@ enum TiledKernel {
         }
     }
 
-    /// One work item's place in the problem.
+    /// One work item's place in the problem. Within a (batch, head), items
+    /// run from the last query block to the first: under a causal mask the
+    /// last blocks see the most keys, so the items left at the end, when
+    /// some threads already idle, are the short ones.
     struct WorkItem {
         let batch: Int
         let head: Int
@@ -98,7 +101,7 @@ enum TiledKernel {
             part = rest % blocking.keySplitCount
             rest /= blocking.keySplitCount
             let blocks = blocking.queryBlockCount(problem)
-            queryBlock = rest % blocks
+            queryBlock = blocks - 1 - rest % blocks
             rest /= blocks
             head = rest % problem.queryHeads
             batch = rest / problem.queryHeads
