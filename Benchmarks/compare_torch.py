@@ -13,7 +13,10 @@ Usage:
                                         [--causal] [--quick] [--bench PATH]
 
 PyTorch must be importable; without it the script prints how to install it
-and exits with status 3 before running anything.
+and exits with status 3 before running anything. Without the benchmark
+executable it prints how to build it and exits with status 2. The table
+follows attention-bench's header, which names the machine and warns when
+other processes disturbed the run.
 """
 
 import argparse
@@ -26,6 +29,7 @@ import tempfile
 import time
 
 TORCH_MISSING_STATUS = 3
+BENCH_MISSING_STATUS = 2
 
 
 def parse_arguments(argv):
@@ -36,8 +40,12 @@ def parse_arguments(argv):
     parser.add_argument("--shape", action="append", default=[], help="B,H,Lq,Lk,D; repeatable")
     parser.add_argument("--causal", action="store_true", help="make the --shape runs causal")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and a smaller suite")
-    parser.add_argument("--repetitions", type=int, default=5, help="timed PyTorch calls per shape")
-    return parser.parse_args(argv)
+    parser.add_argument("--repetitions", type=int,
+                        help="timed PyTorch calls per shape (default 5, or 3 with --quick)")
+    arguments = parser.parse_args(argv)
+    if arguments.repetitions is None:
+        arguments.repetitions = 3 if arguments.quick else 5
+    return arguments
 
 
 def import_torch():
@@ -54,8 +62,31 @@ def import_torch():
         return None
 
 
+def find_bench(path):
+    """Return whether the benchmark executable exists, after explaining how
+    to build it when it does not."""
+    if os.path.isfile(path) and os.access(path, os.X_OK):
+        return True
+    sys.stderr.write(
+        "compare_torch.py: attention-bench not found at {}.\n"
+        "Run `swift build -c release` in the package root and start this script there, "
+        "or pass --bench PATH.\n".format(path))
+    return False
+
+
+def header_lines(output):
+    """Return attention-bench's header: the lines before its first blank
+    line, which give the machine, the sgemm rates and any warning."""
+    lines = []
+    for line in output.splitlines():
+        if not line.strip():
+            break
+        lines.append(line)
+    return lines
+
+
 def run_ours(arguments):
-    """Run attention-bench and return its decoded JSON report."""
+    """Run attention-bench and return its decoded JSON report and its header."""
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "ours.json")
         command = [arguments.bench, "--json", path]
@@ -68,9 +99,9 @@ def run_ours(arguments):
         if arguments.quick:
             command.append("--quick")
         sys.stderr.write("running {}\n".format(" ".join(command)))
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        completed = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
+            return json.load(handle), header_lines(completed.stdout)
 
 
 def time_torch(torch, result, threads, repetitions):
@@ -99,7 +130,10 @@ def main(argv):
     if torch is None:
         return TORCH_MISSING_STATUS
 
-    report = run_ours(arguments)
+    if not find_bench(arguments.bench):
+        return BENCH_MISSING_STATUS
+
+    report, header = run_ours(arguments)
     threads = report["machine"]["threadCount"]
     rows = [("shape", "threads", "ours ms", "torch ms", "torch/ours")]
     for result in report["results"]:
@@ -115,6 +149,9 @@ def main(argv):
             rows.append((result["name"], str(timing["threads"]), "{:.2f}".format(ours),
                          "{:.2f}".format(theirs), "{:.2f}".format(theirs / ours)))
 
+    for line in header:
+        print(line)
+    print()
     print("PyTorch {} (CPU SDPA) against attention-bench ({} build, {} threads)".format(
         torch.__version__, report["machine"]["buildMode"], threads))
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]

@@ -30,5 +30,40 @@ class MissingTorchTests(unittest.TestCase):
         self.assertEqual(completed.stdout, "")
 
 
+class MissingBenchTests(unittest.TestCase):
+    def test_missing_bench_explains_and_exits(self):
+        # An importable stub replaces PyTorch, so the script gets as far as
+        # looking for the benchmark executable.
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "torch.py"), "w", encoding="utf-8") as stub:
+                stub.write("__version__ = 'stub'\n")
+            environment = dict(os.environ, PYTHONPATH=folder)
+            missing = os.path.join(folder, "missing-bench")
+            completed = subprocess.run(
+                [sys.executable, SCRIPT, "--bench", missing],
+                env=environment, capture_output=True, text=True, timeout=60)
+        self.assertEqual(completed.returncode, 2)
+        self.assertIn("attention-bench not found at " + missing, completed.stderr)
+        self.assertIn("swift build -c release", completed.stderr)
+        self.assertEqual(completed.stdout, "")
+
+
+class ArgumentTests(unittest.TestCase):
+    def setUp(self):
+        sys.path.insert(0, os.path.dirname(SCRIPT))
+        self.addCleanup(sys.path.remove, os.path.dirname(SCRIPT))
+        import compare_torch  # noqa: PLC0415 (imported after the path is set)
+        self.module = compare_torch
+
+    def test_quick_runs_fewer_repetitions(self):
+        self.assertEqual(self.module.parse_arguments([]).repetitions, 5)
+        self.assertEqual(self.module.parse_arguments(["--quick"]).repetitions, 3)
+        self.assertEqual(self.module.parse_arguments(["--quick", "--repetitions", "7"]).repetitions, 7)
+
+    def test_header_stops_at_first_blank_line(self):
+        output = "attention-bench, release build\nwarning: busy\n\nshape  path\n[1,1,8,64]  tiled\n"
+        self.assertEqual(self.module.header_lines(output), ["attention-bench, release build", "warning: busy"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -51,7 +51,13 @@ enum Machine {
         let saved = BLAS.threadCount
         BLAS.threadCount = threads
         defer { BLAS.threadCount = saved }
-        try BLAS.multiply(a, b, into: c)
+        // Calls for at least 0.3 s before timing. OpenBLAS's idle threads
+        // spin for about 0.1 s after the library loads, and the first
+        // 1024³ readings of a short run came out at half the later ones.
+        let warmUpStart = now()
+        repeat {
+            try BLAS.multiply(a, b, into: c)
+        } while now() - warmUpStart < 0.3
         var fastest = Double.infinity
         for _ in 0..<repetitions {
             let start = now()

@@ -34,13 +34,16 @@ enum Table {
             lines.append(warning)
         }
         lines.append(String(
-            format: "load average (1 min) before / after: %.2f / %.2f (above 0: other processes shared the cores)",
+            format: "load average (1 min) before / after: %.2f / %.2f (before: other recent work; after: this run included)",
             machine.loadAverageBefore, machine.loadAverageAfter ?? .nan))
         let readings = report.memoryBandwidthReadingsGBPerSecond ?? []
         lines.append(String(
             format: "memory read bandwidth (%d thread%@), at start / end of run: %@ GB/s; decode figures use %.1f",
             machine.threadCount, machine.threadCount == 1 ? "" : "s",
             readings.map { String(format: "%.1f", $0) }.joined(separator: " / "), report.memoryBandwidthGBPerSecond))
+        if let warning = Self.driftWarning(sgemm: sgemm, threadCount: machine.threadCount, bandwidthReadings: readings) {
+            lines.append(warning)
+        }
         lines.append("GFLOP/s counts 4*B*H*Lq*Lk*D; eff = GFLOP/s / the higher sgemm rate at the same thread count;")
         lines.append("extra MiB = peak resident memory (VmHWM) during one call minus resident memory before it.")
         return lines.joined(separator: "\n")
@@ -62,6 +65,35 @@ enum Table {
                 + "so %d-thread efficiency is overstated. Rerun on a quiet machine.",
             machine.threadCount, scaling, machine.threadCount)
     }
+
+    /// Returns a warning when a reference figure taken at the start and at
+    /// the end of the run differs by more than `driftLimit`, or nil.
+    ///
+    /// The multi-thread warning above detects only a core held during both
+    /// readings. A process that starts halfway through shows up here
+    /// instead, and the rows timed after it are slower than the rest.
+    static func driftWarning(sgemm: SgemmRates, threadCount: Int, bandwidthReadings: [Double]) -> String? {
+        var pairs: [(String, Double, Double?)] = [("1-thread sgemm", sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd)]
+        if threadCount > 1 {
+            pairs.append(("\(threadCount)-thread sgemm", sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd))
+        }
+        if bandwidthReadings.count == 2 {
+            pairs.append(("read bandwidth", bandwidthReadings[0], bandwidthReadings[1]))
+        }
+        let changed = pairs.compactMap { name, start, end -> String? in
+            guard let end, start > 0, end > 0 else { return nil }
+            let change = Swift.max(start, end) / Swift.min(start, end) - 1
+            return change > driftLimit ? String(format: "%@ by %.0f%%", name, change * 100) : nil
+        }
+        guard !changed.isEmpty else { return nil }
+        return "warning: between the start and the end of the run the " + changed.joined(separator: ", ")
+            + " changed; another process probably shared the cores or the memory bus for part of the run,"
+            + " so rows timed at different moments are not comparable. Rerun on a quiet machine."
+    }
+
+    /// The largest change between start and end readings that passes
+    /// without a warning. The recorded quiet runs changed by 6% or less.
+    static let driftLimit = 0.25
 
     static func results(_ results: [ShapeResult]) -> String {
         var rows: [[String]] = [["shape", "path", "thr", "ms", "GFLOP/s", "eff", "x ref", "extra MiB", "max abs err", "max rel err", "rows"]]

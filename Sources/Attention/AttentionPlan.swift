@@ -102,7 +102,7 @@ extension AttentionPlan {
             guard !wantsWeights else {
                 throw AttentionError(
                     .unsupported, argument: "weights",
-                    expected: "no weights output on the tiled path", actual: "a weights tensor",
+                    expected: "no weights output on the tiled path", actual: "a request for the weights",
                     fix: "Use the materialized path to get the attention weights")
             }
             return try TiledKernel.plan(for: problem, options: options, threadCount: threadCount, reason: reason)

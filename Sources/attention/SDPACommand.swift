@@ -56,7 +56,8 @@ enum SDPACommand: Subcommand {
         performer estimates softmax attention with random features; nystrom \
         uses segment-mean landmarks. The approximations accept \
         --key-padding-mask and --causal (not nystrom), but no --mask, \
-        --window or --path, and write only the output.
+        --window, --path or --plan, and write only the output (no --lse or \
+        --weights).
 
         Output files are written completely or not at all. Exit status: 0 on \
         success, 1 when the run fails, 2 for a usage error.
