@@ -36,6 +36,38 @@ import Testing
         #expect(result.logSumExp![0, 0, 1] == 1, "row 1 log-sum-exp on \(configuration)")
     }
 
+    /// A value at a key whose weight underflows to exactly 0 adds nothing on
+    /// the BLAS paths, even when it is infinite or NaN. On the tiled path the
+    /// weight reaches 0 only when a later tile or key part raises the
+    /// maximum by 200. The earlier sum is then scaled by exp(-200), which
+    /// must clear it rather than turn inf · 0 into NaN. The float64
+    /// reference keeps the weight at 1e-87 and returns inf or NaN instead.
+    @Test("Values behind flushed weights add nothing", arguments: [
+        FlushedWeightCase(queries: 1, keys: 2, options: ExecutionOptions(path: .materialized)),
+        FlushedWeightCase(queries: 1, keys: 2, options: ExecutionOptions(path: .tiled)),
+        FlushedWeightCase(queries: 1, keys: 2, options: ExecutionOptions(path: .tiled, queryBlockSize: 1, keyBlockSize: 1)),
+        FlushedWeightCase(queries: 1, keys: 513, options: ExecutionOptions(path: .tiled)),
+        FlushedWeightCase(queries: 9, keys: 513, options: ExecutionOptions(path: .tiled)),
+        FlushedWeightCase(queries: 9, keys: 513, options: ExecutionOptions(path: .tiled, sgemmOnly: true)),
+        FlushedWeightCase(queries: 1, keys: 4096, options: ExecutionOptions(path: .tiled)),
+        FlushedWeightCase(queries: 1, keys: 4096, options: ExecutionOptions(path: .tiled, keyBlockSize: 100)),
+    ], [Float.infinity, -.infinity, .nan])
+    func valuesBehindFlushedWeights(testCase: FlushedWeightCase, special: Float) throws {
+        let q = try Tensor(shape: [1, 1, testCase.queries, 1], repeating: 1)
+        var keys = [Float](repeating: 0, count: testCase.keys)
+        keys[testCase.keys - 1] = 200
+        var values = [Float](repeating: 1, count: testCase.keys)
+        values[0] = special
+        let k = try Tensor(shape: [1, 1, testCase.keys, 1], scalars: keys)
+        let v = try Tensor(shape: [1, 1, testCase.keys, 1], scalars: values)
+        let result = try scaledDotProductAttention(
+            queries: q, keys: k, values: v, scale: 1, returning: [.logSumExp], options: testCase.options)
+        for row in 0..<testCase.queries {
+            #expect(result.output[0, 0, row, 0] == 1, "row \(row), value \(special), \(testCase)")
+            #expect(result.logSumExp![0, 0, row] == 200, "row \(row) log-sum-exp, value \(special), \(testCase)")
+        }
+    }
+
     @Test("Large random scores agree across paths")
     func largeRandomScores() throws {
         var generator = SplitMix64(seed: 3)
@@ -312,5 +344,18 @@ import Testing
             queries: q, keys: q, values: q, keyPadding: .lengths([0, 4]), method: .nystrom(landmarks: 2))
         #expect(Array(output.scalars[0..<8]) == [Float](repeating: 0, count: 8))
         #expect(output.scalars[8...].allSatisfy { $0.isFinite })
+    }
+}
+
+/// One setup of the flushed-weight test: Lq, Lk and the options.
+struct FlushedWeightCase: CustomStringConvertible, Sendable {
+    let queries: Int
+    let keys: Int
+    let options: ExecutionOptions
+
+    var description: String {
+        "Lq \(queries), Lk \(keys), \(options.path.map { "\($0)" } ?? "default") path, "
+            + "blocks \(options.queryBlockSize.map(String.init) ?? "default") x \(options.keyBlockSize.map(String.init) ?? "default")"
+            + (options.sgemmOnly ? ", sgemm only" : "")
     }
 }

@@ -46,6 +46,13 @@ final class PartialResults: @unchecked Sendable {
             runningSum: base + rows * (problem.valueDimension + 1))
     }
 
+    /// Returns `value · factor`, or exactly 0 when the factor is 0, even for
+    /// an infinite or NaN value.
+    @inline(__always)
+    private static func weighted(_ value: Float, _ factor: Float) -> Float {
+        factor == 0 ? 0 : value * factor
+    }
+
     /// Merges the parts of every (batch, head, query block) into the output.
     func merge(threadCount: Int) {
         let parts = blocking.keySplitCount
@@ -69,10 +76,15 @@ final class PartialResults: @unchecked Sendable {
                     let partFactor = Exponential.scalar(partMax - newMax)
                     let mergedRow = merged.accumulator + r * dv
                     let partRow = next.accumulator + r * dv
+                    // A factor of 0 gives that side's keys weight 0, so an
+                    // infinite or NaN value among them adds nothing instead
+                    // of NaN, as in the tile step.
                     if mergedMax == -.infinity {
-                        for d in 0..<dv { mergedRow[d] = partRow[d] * partFactor }
+                        for d in 0..<dv { mergedRow[d] = Self.weighted(partRow[d], partFactor) }
                     } else {
-                        for d in 0..<dv { mergedRow[d] = mergedRow[d] * mergedFactor + partRow[d] * partFactor }
+                        for d in 0..<dv {
+                            mergedRow[d] = Self.weighted(mergedRow[d], mergedFactor) + Self.weighted(partRow[d], partFactor)
+                        }
                     }
                     merged.runningSum[r] = merged.runningSum[r] * mergedFactor + next.runningSum[r] * partFactor
                     merged.runningMax[r] = newMax
