@@ -12,18 +12,27 @@ import unittest
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compare_torch.py")
 
 
+def run_with_torch_stub(stub_source):
+    """Run the script with a `torch` module made of `stub_source` and a
+    benchmark path that does not exist. Returns the completed process and
+    that path."""
+    with tempfile.TemporaryDirectory() as folder:
+        with open(os.path.join(folder, "torch.py"), "w", encoding="utf-8") as stub:
+            stub.write(stub_source)
+        environment = dict(os.environ, PYTHONPATH=folder)
+        missing = os.path.join(folder, "missing-bench")
+        completed = subprocess.run(
+            [sys.executable, SCRIPT, "--bench", missing],
+            env=environment, capture_output=True, text=True, timeout=60)
+    return completed, missing
+
+
 class MissingTorchTests(unittest.TestCase):
     def test_missing_torch_explains_and_exits(self):
         # A `torch` module that fails to import simulates a machine without
-        # PyTorch, even where PyTorch is installed.
-        with tempfile.TemporaryDirectory() as folder:
-            with open(os.path.join(folder, "torch.py"), "w", encoding="utf-8") as stub:
-                stub.write("raise ImportError('No module named torch (test stub)')\n")
-            environment = dict(os.environ, PYTHONPATH=folder)
-            # A missing benchmark path proves that nothing else is started.
-            completed = subprocess.run(
-                [sys.executable, SCRIPT, "--bench", os.path.join(folder, "missing-bench")],
-                env=environment, capture_output=True, text=True, timeout=60)
+        # PyTorch, even where PyTorch is installed. The missing benchmark
+        # path proves that nothing else is started.
+        completed, _ = run_with_torch_stub("raise ImportError('No module named torch (test stub)')\n")
         self.assertEqual(completed.returncode, 3)
         self.assertIn("PyTorch is not installed", completed.stderr)
         self.assertIn("pip install torch", completed.stderr)
@@ -34,14 +43,7 @@ class MissingBenchTests(unittest.TestCase):
     def test_missing_bench_explains_and_exits(self):
         # An importable stub replaces PyTorch, so the script gets as far as
         # looking for the benchmark executable.
-        with tempfile.TemporaryDirectory() as folder:
-            with open(os.path.join(folder, "torch.py"), "w", encoding="utf-8") as stub:
-                stub.write("__version__ = 'stub'\n")
-            environment = dict(os.environ, PYTHONPATH=folder)
-            missing = os.path.join(folder, "missing-bench")
-            completed = subprocess.run(
-                [sys.executable, SCRIPT, "--bench", missing],
-                env=environment, capture_output=True, text=True, timeout=60)
+        completed, missing = run_with_torch_stub("__version__ = 'stub'\n")
         self.assertEqual(completed.returncode, 2)
         self.assertIn("attention-bench not found at " + missing, completed.stderr)
         self.assertIn("swift build -c release", completed.stderr)
