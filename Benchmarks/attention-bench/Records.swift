@@ -68,6 +68,9 @@ struct ShapeResult: Codable {
     var timings: [Timing]
     var reference: ReferenceTiming
     var decode: DecodeFigures?
+    /// For causal shapes, the causal time against the unmasked time, per
+    /// thread count.
+    var causalRatios: [CausalFigures] = []
     /// Runs left out of this shape, each with the reason.
     var skipped: [String] = []
 }
@@ -110,6 +113,18 @@ struct ReferenceTiming: Codable {
     var gflops: Double
     var threads: Int
     var note: String
+}
+
+/// The tiled path's causal time as a fraction of its unmasked time on the
+/// same inputs, from calls that alternate between the two. Alternating
+/// keeps a change in the machine's speed out of the ratio, which two
+/// separate medians timed seconds apart would contain.
+struct CausalFigures: Codable {
+    var threads: Int
+    /// Causal and unmasked calls, one of each per pair.
+    var pairs: Int
+    /// The median over the pairs of causal time divided by unmasked time.
+    var medianRatio: Double
 }
 
 /// Memory-traffic figures for few query rows against a long key cache.

@@ -81,7 +81,19 @@ struct CaseRunner {
             timings.append(timing)
         }
 
-        // 3. Decode figures: K and V bytes against the time to read them once.
+        // 3. Causal shapes: the causal time against the unmasked time, from
+        //    alternating calls, on every thread count the tiled path ran.
+        var causalRatios: [CausalFigures] = []
+        if inputs.causal != nil {
+            for timing in timings where timing.path == AttentionPath.tiled.rawValue {
+                if arguments.quick && timing.threads != threads { continue }
+                progress("  causal against unmasked, \(timing.threads) thread\(timing.threads == 1 ? "" : "s")")
+                let pairs = arguments.quick ? 3 : (timing.threads == threads ? 5 : 3)
+                causalRatios.append(try causalRatio(inputs, into: output, threads: timing.threads, pairs: pairs))
+            }
+        }
+
+        // 4. Decode figures: K and V bytes against the time to read them once.
         var decode: DecodeFigures?
         if benchmarkCase.queryLength <= 16, benchmarkCase.keyLength >= 1024, let tiled = timings.first {
             let bytes = Double(benchmarkCase.batch * benchmarkCase.heads * benchmarkCase.keyLength * benchmarkCase.dimension * 2 * 4)
@@ -102,7 +114,34 @@ struct CaseRunner {
             keyValueHeads: benchmarkCase.heads, queryLength: benchmarkCase.queryLength,
             keyLength: benchmarkCase.keyLength, headDimension: benchmarkCase.dimension,
             causal: benchmarkCase.causal, flopCount: benchmarkCase.flopCount, plan: plan.description,
-            verification: verification, timings: timings, reference: reference, decode: decode, skipped: skipped)
+            verification: verification, timings: timings, reference: reference, decode: decode,
+            causalRatios: causalRatios, skipped: skipped)
+    }
+
+    /// Times `pairs` causal calls of the tiled path, each followed by the
+    /// same call without the mask, and returns the median of their ratios.
+    private func causalRatio(_ inputs: CaseInputs, into output: Tensor, threads: Int, pairs: Int) throws -> CausalFigures {
+        let options = ExecutionOptions(
+            path: .tiled, threadCount: threads, queryBlockSize: arguments.queryBlockSize,
+            keyBlockSize: arguments.keyBlockSize, sgemmOnly: arguments.sgemmOnly)
+        func call(causal: CausalAlignment?) throws -> Double {
+            let start = now()
+            try scaledDotProductAttention(
+                queries: inputs.queries, keys: inputs.keys, values: inputs.values, into: output,
+                scale: inputs.scale, causal: causal, keyPadding: inputs.keyPadding, options: options)
+            return now() - start
+        }
+        _ = try call(causal: nil)
+        var ratios: [Double] = []
+        for _ in 0..<pairs {
+            let masked = try call(causal: inputs.causal)
+            let unmasked = try call(causal: nil)
+            ratios.append(masked / unmasked)
+        }
+        ratios.sort()
+        let middle = ratios.count / 2
+        let median = ratios.count % 2 == 1 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2
+        return CausalFigures(threads: threads, pairs: pairs, medianRatio: median)
     }
 
     /// Runs the reference on `rows` of every (batch, head) and returns its

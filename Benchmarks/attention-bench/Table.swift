@@ -98,6 +98,7 @@ enum Table {
     static func results(_ results: [ShapeResult]) -> String {
         var rows: [[String]] = [["shape", "path", "thr", "ms", "GFLOP/s", "eff", "x ref", "extra MiB", "max abs err", "max rel err", "rows"]]
         var notes: [String] = []
+        var causalNotes: [String] = []
         var skippedRuns: [String] = []
         var estimated = false
         for result in results {
@@ -124,6 +125,12 @@ enum Table {
                     check.map { "\($0.rowsChecked)/\(result.queryLength)" } ?? "",
                 ])
             }
+            if !result.causalRatios.isEmpty {
+                causalNotes.append("\(result.name): " + result.causalRatios.map {
+                    String(format: "%.3f of the unmasked time on %d thread%@ (median of %d alternating pairs)",
+                           $0.medianRatio, $0.threads, $0.threads == 1 ? "" : "s", $0.pairs)
+                }.joined(separator: ", "))
+            }
             if let decode = result.decode {
                 notes.append(String(
                     format: "%@: K+V %.0f MiB streamed at %.1f GB/s; reading them once takes %.2f ms; tiled time = %.2fx that",
@@ -137,6 +144,7 @@ enum Table {
             text += "\n  verified rows stands in for it (rows column: query rows per head checked)."
         }
         if !skippedRuns.isEmpty { text += "\n\nSkipped runs:\n" + skippedRuns.joined(separator: "\n") }
+        if !causalNotes.isEmpty { text += "\n\nCausal:\n" + causalNotes.joined(separator: "\n") }
         if !notes.isEmpty { text += "\n\nDecode:\n" + notes.joined(separator: "\n") }
         return text
     }
