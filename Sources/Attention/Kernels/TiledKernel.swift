@@ -87,9 +87,9 @@ enum TiledKernel {
     }
 
     /// One work item's place in the problem. Within a (batch, head), items
-    /// run from the last query block to the first: under a causal mask the
-    /// last blocks see the most keys, so the items left at the end, when
-    /// some threads already idle, are the short ones.
+    /// run from the last query block to the first. Under a causal mask the
+    /// last blocks see the most keys, so the items left for the end, when
+    /// some threads are already idle, are the short ones.
     struct WorkItem {
         let batch: Int
         let head: Int
