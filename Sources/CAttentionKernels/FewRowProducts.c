@@ -82,7 +82,7 @@ static inline __attribute__((always_inline)) void addWeightedBlock(
 // Asks for the cache lines of the key row `kPrefetchRows` rows ahead. The
 // hardware prefetcher alone left one decoding query at [1, 32, 1, 8192, 128]
 // about 15% slower than summing the same keys and values on an Intel Xeon
-// with AVX-512. With this hint the two took within 0-8% of the same time.
+// with AVX-512. With this hint it took 0.99 to 1.13 times as long as the sum.
 enum { kPrefetchRows = 8 };
 
 static inline __attribute__((always_inline)) void prefetchRow(const float *row, ptrdiff_t depth) {
@@ -140,7 +140,7 @@ static inline __attribute__((always_inline)) void prefetchRow(const float *row, 
 DEFINE_FEW_ROW_BODIES(Portable, )
 
 #if FEW_ROW_HAS_X86_BODIES
-// The AVX-512 bodies compile from the same source as the AVX2 ones; on CPUs
+// The AVX-512 bodies compile from the same source as the AVX2 ones. On CPUs
 // with AVX-512, a test compares the two bit for bit.
 DEFINE_FEW_ROW_BODIES(AVX512, __attribute__((target("avx512f"))))
 DEFINE_FEW_ROW_BODIES(AVX2, __attribute__((target("avx2,fma"))))
