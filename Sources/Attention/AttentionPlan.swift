@@ -26,6 +26,33 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
     public let streamingRowLimit: Int
     /// The scratch memory the kernel allocates beyond inputs and outputs.
     public let scratchBytes: Int
+    /// The masks the call applies, in the order the description lists them.
+    /// The list is empty when no mask hides any key.
+    public let masks: [Mask]
+
+    /// One mask of a call, as the plan reports it.
+    public enum Mask: Sendable, Equatable, CustomStringConvertible {
+        /// The causal mask with its alignment.
+        case causal(CausalAlignment)
+        /// The sliding window, with sizes clamped to `Lq + Lk`.
+        case window(SlidingWindow)
+        /// Key padding that leaves out at least one key of some batch item.
+        case keyPadding
+        /// A boolean mask of the scores.
+        case boolean
+        /// An additive mask of the scores.
+        case additive
+
+        public var description: String {
+            switch self {
+            case .causal(let alignment): "causal (\(alignment.rawValue))"
+            case .window(let window): "\(window)"
+            case .keyPadding: "key padding"
+            case .boolean: "boolean mask"
+            case .additive: "additive mask"
+            }
+        }
+    }
 
     public var description: String {
         var text = "\(path.rawValue) path, \(threadCount) thread\(threadCount == 1 ? "" : "s")"
@@ -39,6 +66,9 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
             } else {
                 text += ", sgemm products, streaming in tiles of at most \(streamingRowLimit) rows"
             }
+        }
+        if !masks.isEmpty {
+            text += ", masks: " + masks.map(\.description).joined(separator: ", ")
         }
         text += ", scratch \(scratchBytes) bytes: \(reason)"
         return text
@@ -81,7 +111,7 @@ extension AttentionPlan {
             return AttentionPlan(
                 path: .reference, reason: reason, threadCount: threadCount,
                 queryBlockSize: problem.queryLength, keyBlockSize: problem.keyLength,
-                keySplitCount: 1, streamingRowLimit: 0, scratchBytes: 0)
+                keySplitCount: 1, streamingRowLimit: 0, scratchBytes: 0, masks: problem.planMasks)
         case .materialized:
             let workers = Swift.max(1, Swift.min(threadCount, problem.batchSize * problem.queryHeads))
             let perWorker = saturatingProduct(MaterializedKernel.scratchCount(problem), workers * 4)
@@ -97,7 +127,7 @@ extension AttentionPlan {
             return AttentionPlan(
                 path: .materialized, reason: reason, threadCount: threadCount,
                 queryBlockSize: problem.queryLength, keyBlockSize: problem.keyLength,
-                keySplitCount: 1, streamingRowLimit: 0, scratchBytes: perWorker)
+                keySplitCount: 1, streamingRowLimit: 0, scratchBytes: perWorker, masks: problem.planMasks)
         case .tiled:
             guard !wantsWeights else {
                 throw AttentionError(
@@ -115,5 +145,18 @@ extension AttentionPlan {
             throw AttentionError(.invalidValue, argument: "threadCount", expected: "at least 1, or nil for every processor", actual: "\(requested)")
         }
         return requested
+    }
+}
+
+extension AttentionProblem {
+    /// The masks this problem applies, as a plan reports them.
+    var planMasks: [AttentionPlan.Mask] {
+        var masks: [AttentionPlan.Mask] = []
+        if let causal { masks.append(.causal(causal)) }
+        if let window { masks.append(.window(window)) }
+        if keySelections.contains(where: { $0.count < keyLength }) { masks.append(.keyPadding) }
+        if booleanMask != nil { masks.append(.boolean) }
+        if additiveMask != nil { masks.append(.additive) }
+        return masks
     }
 }

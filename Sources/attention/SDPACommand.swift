@@ -40,7 +40,7 @@ enum SDPACommand: Subcommand {
         .optional("path", "reference|materialized|tiled", "kernel to run (default: the plan chooses)"),
         .optional("threads", "N", "worker threads (default: every processor)"),
         .flag("sgemm-only", "run every product of the tiled path on sgemm, also in tiles of at most 8 query rows"),
-        .flag("plan", "print the plan that ran (path, threads, blocks) to stderr"),
+        .flag("plan", "print the plan that ran (path, threads, blocks, masks) to stderr"),
     ]
     static let discussion = """
         Grouped-query attention follows from the head counts: Hq must be a \

@@ -241,6 +241,42 @@ struct TiledKernelTests {
         #expect(weightsPlan.path == .materialized)
     }
 
+    /// The plan lists every mask of the call, on each path, so that two calls
+    /// that differ only in their masks print different plans.
+    @Test("plan lists the masks")
+    func planListsMasks() throws {
+        let q = try TiledTestSupport.tensor([2, 1, 6, 8], seed: 4)
+        let unmasked = try planAttention(queries: q, keys: q, values: q)
+        #expect(unmasked.masks.isEmpty)
+        #expect(!unmasked.description.contains("masks:"))
+
+        let keep = try BoolTensor(shape: [6, 6], scalars: (0..<36).map { $0 % 5 != 0 })
+        let bias = try Tensor(shape: [6, 6], scalars: (0..<36).map { Float($0 % 3) })
+        for path in AttentionPath.allCases {
+            let plan = try planAttention(
+                queries: q, keys: q, values: q, causal: .bottomRight, window: SlidingWindow(left: 2, right: 0),
+                keyPadding: .lengths([6, 4]), options: ExecutionOptions(path: path))
+            #expect(plan.masks == [.causal(.bottomRight), .window(SlidingWindow(left: 2, right: 0)), .keyPadding])
+            #expect(plan.description.contains(
+                "masks: causal (bottom-right), window(left: 2, right: 0), key padding"), "\(path)")
+
+            let elementMasks = try planAttention(
+                queries: q, keys: q, values: q, mask: .boolean(keep), causal: .topLeft,
+                options: ExecutionOptions(path: path))
+            #expect(elementMasks.masks == [.causal(.topLeft), .boolean], "\(path)")
+            let additive = try planAttention(
+                queries: q, keys: q, values: q, mask: .additive(bias), options: ExecutionOptions(path: path))
+            #expect(additive.description.contains("masks: additive mask"), "\(path)")
+        }
+
+        // Padding that leaves every key in place hides nothing.
+        let fullLengths = try planAttention(queries: q, keys: q, values: q, keyPadding: .lengths([6, 6]))
+        #expect(fullLengths.masks.isEmpty)
+        // A window wider than both sequences is reported clamped.
+        let wide = try planAttention(queries: q, keys: q, values: q, window: SlidingWindow(left: 1_000, right: 1_000))
+        #expect(wide.masks == [.window(SlidingWindow(left: 12, right: 12))])
+    }
+
     /// Masked keys get probabilities of exactly 0. The one visible key has
     /// probability exactly 1 and value 1; hidden keys score higher and hold
     /// the largest float, so any leak changes the output.

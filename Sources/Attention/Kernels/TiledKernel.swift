@@ -42,7 +42,7 @@ enum TiledKernel {
             queryBlockSize: blocking.queryBlockSize, keyBlockSize: blocking.keyBlockSize,
             keySplitCount: blocking.keySplitCount,
             streamingRowLimit: options.sgemmOnly ? 0 : TileProducts.streamingRowLimit,
-            scratchBytes: scratchBytes)
+            scratchBytes: scratchBytes, masks: problem.planMasks)
     }
 
     /// Offsets of each worker's scratch arrays, in floats.
