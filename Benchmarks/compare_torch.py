@@ -14,7 +14,9 @@ Usage:
 
 PyTorch must be importable; without it the script prints how to install it
 and exits with status 3 before running anything. Without the benchmark
-executable it prints how to build it and exits with status 2. The table
+executable it prints how to build it and exits with status 2. When
+attention-bench fails, its messages stay on stderr and the script exits
+with status 4, before timing PyTorch. The table
 follows attention-bench's header, which names the machine and warns when
 other processes disturbed the run.
 """
@@ -30,6 +32,7 @@ import time
 
 TORCH_MISSING_STATUS = 3
 BENCH_MISSING_STATUS = 2
+BENCH_FAILED_STATUS = 4
 
 
 def parse_arguments(argv):
@@ -99,9 +102,22 @@ def run_ours(arguments):
         if arguments.quick:
             command.append("--quick")
         sys.stderr.write("running {}\n".format(" ".join(command)))
-        completed = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
+        # Progress lines pass through as they come, except the one naming
+        # the temporary report, which is deleted when this function returns.
+        # The table goes to a file, so that a long table cannot fill a pipe
+        # while this loop waits for progress lines.
+        table_path = os.path.join(folder, "table.txt")
+        with open(table_path, "w", encoding="utf-8") as table, subprocess.Popen(
+                command, stdout=table, stderr=subprocess.PIPE, text=True) as process:
+            for line in process.stderr:
+                if line.rstrip("\n") != "wrote " + path:
+                    sys.stderr.write(line)
+        if process.returncode != 0:
+            raise subprocess.CalledProcessError(process.returncode, command)
+        with open(table_path, encoding="utf-8") as handle:
+            table_text = handle.read()
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle), header_lines(completed.stdout)
+            return json.load(handle), header_lines(table_text)
 
 
 def time_torch(torch, result, threads, repetitions):
@@ -133,7 +149,13 @@ def main(argv):
     if not find_bench(arguments.bench):
         return BENCH_MISSING_STATUS
 
-    report, header = run_ours(arguments)
+    try:
+        report, header = run_ours(arguments)
+    except subprocess.CalledProcessError as error:
+        sys.stderr.write(
+            "compare_torch.py: attention-bench exited with status {}; "
+            "its messages are above. PyTorch was not timed.\n".format(error.returncode))
+        return BENCH_FAILED_STATUS
     threads = report["machine"]["threadCount"]
     rows = [("shape", "threads", "ours ms", "torch ms", "torch/ours")]
     for result in report["results"]:

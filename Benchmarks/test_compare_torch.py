@@ -67,5 +67,72 @@ class ArgumentTests(unittest.TestCase):
         self.assertEqual(self.module.header_lines(output), ["attention-bench, release build", "warning: busy"])
 
 
+class RunOursTests(unittest.TestCase):
+    """run_ours against a stand-in for attention-bench: a Python script that
+    writes a small report to the --json path and prints the same kinds of
+    lines as the real one."""
+
+    STAND_IN = (
+        "import json, sys\n"
+        "path = sys.argv[sys.argv.index('--json') + 1]\n"
+        "sys.stderr.write('measuring the sgemm rate\\n')\n"
+        "print('attention-bench, release build')\n"
+        "print('')\n"
+        "print('shape  path')\n"
+        "json.dump({'results': [], 'arguments': sys.argv[1:]}, open(path, 'w'))\n"
+        "sys.stderr.write('wrote ' + path + '\\n')\n"
+        "sys.exit(int(sys.argv[sys.argv.index('--threads') + 1]) - 1)\n")
+
+    def setUp(self):
+        sys.path.insert(0, os.path.dirname(SCRIPT))
+        self.addCleanup(sys.path.remove, os.path.dirname(SCRIPT))
+        import compare_torch  # noqa: PLC0415 (imported after the path is set)
+        self.module = compare_torch
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.bench = os.path.join(folder.name, "attention-bench")
+        with open(self.bench, "w", encoding="utf-8") as handle:
+            handle.write("#!" + sys.executable + "\n" + self.STAND_IN)
+        os.chmod(self.bench, 0o755)
+
+    def run_ours(self, threads):
+        arguments = self.module.parse_arguments(
+            ["--bench", self.bench, "--threads", str(threads), "--shape", "1,1,8,8,64"])
+        errors = tempfile.TemporaryFile(mode="w+")
+        self.addCleanup(errors.close)
+        saved, sys.stderr = sys.stderr, errors
+        try:
+            return self.module.run_ours(arguments)
+        finally:
+            sys.stderr = saved
+            errors.seek(0)
+            self.stderr = errors.read()
+
+    def test_progress_passes_without_temporary_path(self):
+        report, header = self.run_ours(threads=1)
+        self.assertEqual(header, ["attention-bench, release build"])
+        self.assertEqual(report["arguments"][-2:], ["--shape", "1,1,8,8,64"])
+        self.assertIn("measuring the sgemm rate\n", self.stderr)
+        self.assertNotIn("wrote", self.stderr)
+
+    def test_failure_raises(self):
+        with self.assertRaises(subprocess.CalledProcessError):
+            self.run_ours(threads=2)
+
+    def test_failure_exits_with_status_4(self):
+        # A stub replaces PyTorch. The run stops before timing it.
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        with open(os.path.join(folder.name, "torch.py"), "w", encoding="utf-8") as stub:
+            stub.write("__version__ = 'stub'\n")
+        completed = subprocess.run(
+            [sys.executable, SCRIPT, "--bench", self.bench, "--threads", "3"],
+            env=dict(os.environ, PYTHONPATH=folder.name), capture_output=True, text=True, timeout=60)
+        self.assertEqual(completed.returncode, 4)
+        self.assertIn("attention-bench exited with status 2", completed.stderr)
+        self.assertNotIn("Traceback", completed.stderr)
+        self.assertEqual(completed.stdout, "")
+
+
 if __name__ == "__main__":
     unittest.main()
