@@ -212,6 +212,21 @@ import Testing
         #expect(throws: AttentionError.self) { try Tensor(shape: [1 << 62], repeating: 0) }
     }
 
+    /// 2^40 query heads with Dv = 0 and no keys hold no data at all, so the
+    /// output is empty. Every path returns at once; a path that visited each
+    /// row would run for hours.
+    @Test("Empty output with 2^40 rows returns at once")
+    func emptyOutputManyRows() throws {
+        let queries = try Tensor(shape: [1, 1 << 40, 1, 0], scalars: [])
+        let keys = try Tensor(shape: [1, 1, 0, 0], scalars: [])
+        for path in AttentionPath.allCases {
+            let result = try scaledDotProductAttention(
+                queries: queries, keys: keys, values: keys, returning: [], options: ExecutionOptions(path: path))
+            #expect(result.output.shape == [1, 1 << 40, 1, 0], "\(path)")
+            #expect(result.plan.path == path)
+        }
+    }
+
     /// Blocks as long as a sequence of 2^20 need 4 TiB of scratch, and at
     /// 2^31 rows the byte count overflows Int. Both are typed errors,
     /// raised before any allocation.

@@ -43,8 +43,11 @@ enum MaterializedKernel {
 
     static func run(_ problem: AttentionProblem, threadCount: Int) throws {
         let items = problem.batchSize * problem.queryHeads
-        // Dv = 0 still runs: the log-sum-exp and the weights do not depend on it.
+        // Dv = 0 still runs when the log-sum-exp or the weights are requested,
+        // because they do not depend on it. Otherwise there is nothing to
+        // write, however many rows there are.
         if items == 0 || problem.queryLength == 0 { return }
+        if problem.valueDimension == 0 && problem.logSumExp == nil && problem.weights == nil { return }
         let workers = Swift.min(threadCount, items)
         let scratchPerWorker = scratchCount(problem)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, workers * scratchPerWorker))

@@ -14,6 +14,8 @@ enum ReferenceKernel {
     static func run(_ problem: AttentionProblem, threadCount: Int) {
         let items = problem.batchSize * problem.queryHeads
         if items == 0 || problem.queryLength == 0 { return }
+        // With Dv = 0 and no log-sum-exp or weights there is nothing to write.
+        if problem.valueDimension == 0 && problem.logSumExp == nil && problem.weights == nil { return }
         parallelFor(count: items, threadCount: threadCount) { item in
             let batch = item / problem.queryHeads
             let head = item % problem.queryHeads
