@@ -11,7 +11,8 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
     public let path: AttentionPath
     /// Why the plan chose this path.
     public let reason: String
-    /// The worker threads the kernel uses.
+    /// The configured worker threads. A kernel starts at most one thread per
+    /// work item, so a small problem may use fewer.
     public let threadCount: Int
     /// The configured query rows per tile (tiled path), or `Lq` otherwise.
     public let queryBlockSize: Int
@@ -26,8 +27,9 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
     public let streamingRowLimit: Int
     /// The scratch memory the kernel allocates beyond inputs and outputs.
     public let scratchBytes: Int
-    /// The masks the call applies, in the order the description lists them.
-    /// The list is empty when no mask hides any key.
+    /// The masks the call passes, in the order the description lists them.
+    /// Key padding is listed only when it leaves out a key; the other masks
+    /// are listed whenever they are passed, even when they hide nothing.
     public let masks: [Mask]
 
     /// One mask of a call, as the plan reports it.
