@@ -15,10 +15,10 @@ Usage:
 PyTorch must be importable; without it the script prints how to install it
 and exits with status 3 before running anything. Without the benchmark
 executable it prints how to build it and exits with status 2. When
-attention-bench fails, its messages stay on stderr and the script exits
-with status 4, before timing PyTorch. The table
-follows attention-bench's header, which names the machine and warns when
-other processes disturbed the run.
+attention-bench cannot start, fails or writes no usable report, the script
+reports the failure after the benchmark's own messages and exits with status
+4, before timing PyTorch. The table follows attention-bench's header, which names the
+machine and warns when other processes disturbed the run.
 """
 
 import argparse
@@ -35,15 +35,30 @@ BENCH_MISSING_STATUS = 2
 BENCH_FAILED_STATUS = 4
 
 
+class BenchFailure(Exception):
+    """attention-bench could not start, failed, or wrote no usable report."""
+
+
+def positive_integer(text):
+    """Parse a whole number of at least 1 for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a whole number, got {!r}".format(text)) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected at least 1, got {}".format(value))
+    return value
+
+
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default=os.path.join(".build", "release", "attention-bench"),
                         help="path to the release attention-bench executable")
-    parser.add_argument("--threads", type=int, help="worker threads for the multi-thread runs")
+    parser.add_argument("--threads", type=positive_integer, help="worker threads for the multi-thread runs")
     parser.add_argument("--shape", action="append", default=[], help="B,H,Lq,Lk,D; repeatable")
     parser.add_argument("--causal", action="store_true", help="make the --shape runs causal")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and a smaller suite")
-    parser.add_argument("--repetitions", type=int,
+    parser.add_argument("--repetitions", type=positive_integer,
                         help="timed PyTorch calls per shape (default 5, or 3 with --quick)")
     arguments = parser.parse_args(argv)
     if arguments.repetitions is None:
@@ -107,17 +122,37 @@ def run_ours(arguments):
         # The table goes to a file, so that a long table cannot fill a pipe
         # while this loop waits for progress lines.
         table_path = os.path.join(folder, "table.txt")
-        with open(table_path, "w", encoding="utf-8") as table, subprocess.Popen(
-                command, stdout=table, stderr=subprocess.PIPE, text=True) as process:
-            for line in process.stderr:
-                if line.rstrip("\n") != "wrote " + path:
-                    sys.stderr.write(line)
+        try:
+            with open(table_path, "w", encoding="utf-8") as table, subprocess.Popen(
+                    command, stdout=table, stderr=subprocess.PIPE, text=True, errors="replace") as process:
+                for line in process.stderr:
+                    if line.rstrip("\n") != "wrote " + path:
+                        sys.stderr.write(line)
+        except OSError as error:
+            raise BenchFailure("could not start {}: {}".format(arguments.bench, error)) from None
+        if process.returncode < 0:
+            raise BenchFailure("attention-bench was killed by signal {}".format(-process.returncode))
         if process.returncode != 0:
-            raise subprocess.CalledProcessError(process.returncode, command)
-        with open(table_path, encoding="utf-8") as handle:
+            raise BenchFailure("attention-bench exited with status {}".format(process.returncode))
+        with open(table_path, encoding="utf-8", errors="replace") as handle:
             table_text = handle.read()
+        return read_report(path), header_lines(table_text)
+
+
+def read_report(path):
+    """Return the report attention-bench wrote to path, after checking the
+    fields this script reads."""
+    try:
         with open(path, encoding="utf-8") as handle:
-            return json.load(handle), header_lines(table_text)
+            report = json.load(handle)
+    except (OSError, ValueError) as error:
+        raise BenchFailure("attention-bench wrote no readable report: {}".format(error)) from None
+    valid = (isinstance(report, dict) and isinstance(report.get("machine"), dict)
+             and isinstance(report["machine"].get("threadCount"), int)
+             and isinstance(report.get("results"), list))
+    if not valid:
+        raise BenchFailure("attention-bench's report lacks machine.threadCount or results")
+    return report
 
 
 def time_torch(torch, result, threads, repetitions):
@@ -151,10 +186,9 @@ def main(argv):
 
     try:
         report, header = run_ours(arguments)
-    except subprocess.CalledProcessError as error:
+    except BenchFailure as error:
         sys.stderr.write(
-            "compare_torch.py: attention-bench exited with status {}; "
-            "its messages are above. PyTorch was not timed.\n".format(error.returncode))
+            "compare_torch.py: {}. Its messages, if any, are above. PyTorch was not timed.\n".format(error))
         return BENCH_FAILED_STATUS
     threads = report["machine"]["threadCount"]
     rows = [("shape", "threads", "ours ms", "torch ms", "torch/ours")]
@@ -168,8 +202,9 @@ def main(argv):
                 continue
             theirs = time_torch(torch, result, timing["threads"], arguments.repetitions)
             ours = timing["medianMilliseconds"]
+            ratio = "{:.2f}".format(theirs / ours) if ours > 0 else "-"
             rows.append((result["name"], str(timing["threads"]), "{:.2f}".format(ours),
-                         "{:.2f}".format(theirs), "{:.2f}".format(theirs / ours)))
+                         "{:.2f}".format(theirs), ratio))
 
     for line in header:
         print(line)

@@ -3,6 +3,8 @@
 Run with: python3 -m unittest discover -s Benchmarks -p "test_*.py"
 """
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -73,15 +75,22 @@ class RunOursTests(unittest.TestCase):
     lines as the real one."""
 
     STAND_IN = (
-        "import json, sys\n"
+        "import json, os, signal, sys\n"
         "path = sys.argv[sys.argv.index('--json') + 1]\n"
+        "threads = int(sys.argv[sys.argv.index('--threads') + 1])\n"
+        "if threads == 10: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "if threads == 12: sys.exit(0)\n"
+        "if threads == 13: json.dump({}, open(path, 'w')); sys.exit(0)\n"
+        "if threads == 14:\n"
+        "    sys.stderr.buffer.write(b'bad \\xff byte\\n'); sys.stdout.buffer.write(b'\\xff\\n'); sys.exit(13)\n"
         "sys.stderr.write('measuring the sgemm rate\\n')\n"
         "print('attention-bench, release build')\n"
         "print('')\n"
         "print('shape  path')\n"
-        "json.dump({'results': [], 'arguments': sys.argv[1:]}, open(path, 'w'))\n"
+        "report = {'machine': {'threadCount': threads}, 'results': [], 'arguments': sys.argv[1:]}\n"
+        "json.dump(report, open(path, 'w'))\n"
         "sys.stderr.write('wrote ' + path + '\\n')\n"
-        "sys.exit(int(sys.argv[sys.argv.index('--threads') + 1]) - 1)\n")
+        "sys.exit(threads - 1)\n")
 
     def setUp(self):
         sys.path.insert(0, os.path.dirname(SCRIPT))
@@ -116,8 +125,43 @@ class RunOursTests(unittest.TestCase):
         self.assertNotIn("wrote", self.stderr)
 
     def test_failure_raises(self):
-        with self.assertRaises(subprocess.CalledProcessError):
+        with self.assertRaises(self.module.BenchFailure):
             self.run_ours(threads=2)
+
+    def test_killed_bench_names_signal(self):
+        # The stand-in kills itself with signal 9 when asked for 10 threads.
+        with self.assertRaisesRegex(self.module.BenchFailure, "killed by signal 9"):
+            self.run_ours(threads=10)
+
+    def test_missing_report_raises(self):
+        # Asked for 12 threads, the stand-in exits 0 without a report.
+        with self.assertRaisesRegex(self.module.BenchFailure, "no readable report"):
+            self.run_ours(threads=12)
+
+    def test_report_without_fields_raises(self):
+        # Asked for 13 threads, the stand-in writes an empty JSON object.
+        with self.assertRaisesRegex(self.module.BenchFailure, "lacks machine.threadCount"):
+            self.run_ours(threads=13)
+
+    def test_invalid_bytes_pass_as_replacements(self):
+        # Asked for 14 threads, the stand-in writes a byte that is not UTF-8
+        # to both streams before it fails.
+        with self.assertRaisesRegex(self.module.BenchFailure, "status 13"):
+            self.run_ours(threads=14)
+        self.assertIn("\ufffd", self.stderr)
+
+    def test_unstartable_bench_raises(self):
+        with open(self.bench, "w", encoding="utf-8") as handle:
+            handle.write("#!/nonexistent/interpreter\n")
+        with self.assertRaisesRegex(self.module.BenchFailure, "could not start"):
+            self.run_ours(threads=1)
+
+    def test_threads_and_repetitions_must_be_positive(self):
+        for option in ("--threads", "--repetitions"):
+            for value in ("0", "-1", "two"):
+                with self.subTest(option=option, value=value), self.assertRaises(SystemExit):
+                    with contextlib.redirect_stderr(io.StringIO()):
+                        self.module.parse_arguments([option, value])
 
     def test_failure_exits_with_status_4(self):
         # A stub replaces PyTorch. The run stops before timing it.
