@@ -134,13 +134,19 @@ struct ParsedArguments {
         flags.contains(name)
     }
 
-    /// Returns the value of `--name` as a finite float.
+    /// Returns the value of `--name` as a finite float. A number that is
+    /// not 0 but rounds to 0 in float32 is rejected, not silently zeroed.
     func float(_ name: String) throws -> Float? {
         guard let text = try string(name) else {
             return nil
         }
         guard let value = Float(text), value.isFinite else {
-            throw UsageError("--\(name) expects a finite number, got '\(text)'")
+            throw UsageError(
+                "--\(name) expects a finite number of magnitude at most \(Float.greatestFiniteMagnitude) (float32), got '\(text)'")
+        }
+        if value == 0, let wide = Double(text), wide != 0 {
+            throw UsageError(
+                "--\(name) got '\(text)', which rounds to 0 in float32; use 0, or a magnitude of at least \(Float.leastNonzeroMagnitude)")
         }
         return value
     }

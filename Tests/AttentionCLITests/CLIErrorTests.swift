@@ -117,6 +117,8 @@ let usageErrorCases: [ErrorCase] = [
     ErrorCase(label: "value that is a flag", arguments: { validSDPA($0) + ["--lse", "--plan"] }, messageFragment: "--lse needs a value"),
     ErrorCase(label: "bad number", arguments: { validSDPA($0) + ["--scale", "abc"] }, messageFragment: "--scale expects a finite number"),
     ErrorCase(label: "non-finite scale", arguments: { validSDPA($0) + ["--scale", "nan"] }, messageFragment: "--scale expects a finite number"),
+    ErrorCase(label: "scale beyond float32", arguments: { validSDPA($0) + ["--scale", "1e39"] }, messageFragment: "magnitude at most 3.4028235e+38"),
+    ErrorCase(label: "scale that rounds to 0", arguments: { validSDPA($0) + ["--scale", "1e-46"] }, messageFragment: "rounds to 0 in float32"),
     ErrorCase(label: "zero threads", arguments: { validSDPA($0) + ["--threads", "0"] }, messageFragment: "--threads expects a positive integer"),
     ErrorCase(label: "bad layout", arguments: { validSDPA($0) + ["--layout", "bhdl"] }, messageFragment: "--layout expects one of bhld, blhd"),
     ErrorCase(label: "bad causal alignment", arguments: { validSDPA($0) + ["--causal", "yes"] }, messageFragment: "--causal expects one of top-left, bottom-right"),
