@@ -36,7 +36,8 @@ struct Arguments {
           --plot DIR             also time a sequence-length sweep and write
                                  scaling.svg and throughput.svg into DIR
           --quick                fewer repetitions and a smaller suite
-          --fixtures DIR         the folder holding manifest.json
+          --fixtures DIR         the folder of the fixture cases, which holds
+                                 minilm_layer2_attention_core
                                  (default: Tests/Fixtures of this checkout)
           --layers               time the multi-head attention layer against a
                                  naive layer instead of the suite

@@ -53,6 +53,9 @@ struct BenchmarkCase {
 
     /// Returns the default suite: the worked example, a real model layer, transformer
     /// sizes with causal variants, long sequences and decode shapes.
+    /// The folder of the MiniLM case inside the fixtures folder.
+    static let miniLMFolder = "minilm_layer2_attention_core"
+
     static func defaultSuite(quick: Bool) -> [BenchmarkCase] {
         var cases = [
             BenchmarkCase("3-token example", 1, 1, 3, 3, 2, source: .threeTokens),
@@ -94,7 +97,7 @@ struct CaseInputs {
             let x = try Tensor(shape: [1, 1, 3, 2], scalars: [1, 0, 0.5, 0.5, 0, 1])
             (queries, keys, values, scale) = (x, x, x, 1)
         case .miniLM:
-            let folder = fixtures + "/minilm_layer2_attention_core/"
+            let folder = fixtures + "/" + BenchmarkCase.miniLMFolder + "/"
             queries = try NPYArray(contentsOfFile: folder + "q.npy").tensor().permuted([0, 2, 1, 3])
             keys = try NPYArray(contentsOfFile: folder + "k.npy").tensor().permuted([0, 2, 1, 3])
             values = try NPYArray(contentsOfFile: folder + "v.npy").tensor().permuted([0, 2, 1, 3])

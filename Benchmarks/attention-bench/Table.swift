@@ -54,6 +54,11 @@ enum Table {
     /// then held a core while the rate was measured, and efficiency at that
     /// thread count is measured against too low a rate.
     static func sharedCoresWarning(sgemm: SgemmRates, machine: MachineDescription) -> String? {
+        if machine.threadCount > machine.logicalProcessors {
+            return "warning: \(machine.threadCount) threads were requested on \(machine.logicalProcessors) logical processors,"
+                + " so threads share cores and the \(machine.threadCount)-thread rows run slower than the machine can."
+                + " Pass --threads \(machine.logicalProcessors) or fewer for figures to compare."
+        }
         let cores = Swift.min(machine.threadCount, machine.logicalProcessors)
         guard cores > 1 else { return nil }
         let single = Swift.max(sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd ?? 0)
@@ -73,21 +78,26 @@ enum Table {
     /// readings. A process that starts halfway through shows up here
     /// instead, and the rows timed after it are slower than the rest.
     static func driftWarning(sgemm: SgemmRates, threadCount: Int, bandwidthReadings: [Double]) -> String? {
-        var pairs: [(String, Double, Double?)] = [("1-thread sgemm", sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd)]
+        var pairs: [(String, Double, Double?)] = [("1-thread sgemm rate", sgemm.singleThreadGFLOPs, sgemm.singleThreadGFLOPsAtEnd)]
         if threadCount > 1 {
-            pairs.append(("\(threadCount)-thread sgemm", sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd))
+            pairs.append(("\(threadCount)-thread sgemm rate", sgemm.allThreadsGFLOPs, sgemm.allThreadsGFLOPsAtEnd))
         }
         if bandwidthReadings.count == 2 {
             pairs.append(("read bandwidth", bandwidthReadings[0], bandwidthReadings[1]))
         }
-        let changed = pairs.compactMap { name, start, end -> String? in
-            guard let end, start > 0, end > 0 else { return nil }
+        var changed: [String] = []
+        for (name, start, end) in pairs {
+            guard let end, start > 0, end > 0 else { continue }
             let change = Swift.max(start, end) / Swift.min(start, end) - 1
-            return change > driftLimit ? String(format: "%@ by %.0f%%", name, change * 100) : nil
+            guard change > driftLimit else { continue }
+            // "the 1-thread sgemm rate changed by 40%, the read bandwidth by 30%"
+            let verb = changed.isEmpty ? " changed" : ""
+            changed.append(String(format: "the %@%@ by %.0f%%", name, verb, change * 100))
         }
-        guard !changed.isEmpty else { return nil }
-        return "warning: between the start and the end of the run the " + changed.joined(separator: ", ")
-            + " changed; another process probably shared the cores or the memory bus for part of the run,"
+        guard let last = changed.last else { return nil }
+        let list = changed.count == 1 ? last : changed.dropLast().joined(separator: ", ") + " and " + last
+        return "warning: from the start to the end of the run, " + list
+            + "; another process probably shared the cores or the memory bus for part of the run,"
             + " so rows timed at different moments are not comparable. Rerun on a quiet machine."
     }
 
@@ -95,11 +105,13 @@ enum Table {
     /// without a warning. The recorded quiet runs changed by 6% or less.
     static let driftLimit = 0.25
 
-    static func results(_ results: [ShapeResult]) -> String {
+    /// Formats the results table and its notes. `skippedCases` lists whole
+    /// cases that could not run, such as a fixture case without its files.
+    static func results(_ results: [ShapeResult], skippedCases: [String] = []) -> String {
         var rows: [[String]] = [["shape", "path", "thr", "ms", "GFLOP/s", "eff", "x ref", "extra MiB", "max abs err", "max rel err", "rows"]]
         var notes: [String] = []
         var causalNotes: [String] = []
-        var skippedRuns: [String] = []
+        var skippedRuns = skippedCases
         var estimated = false
         for result in results {
             skippedRuns += result.skipped.map { "\(result.name): skipped \($0)" }

@@ -25,6 +25,16 @@ if Machine.buildMode != "release" {
 let fixtures = arguments.fixturesPath ?? URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Tests/Fixtures").path
+// A folder passed by hand must hold the MiniLM case. Outside a checkout the
+// default folder may be missing, so the suite then runs without that case.
+if let path = arguments.fixturesPath {
+    let expected = path + "/" + BenchmarkCase.miniLMFolder + "/q.npy"
+    if !FileManager.default.isReadableFile(atPath: expected) {
+        progress("attention-bench: invalid value for --fixtures: \(expected) is missing or unreadable;"
+            + " pass the folder that holds \(BenchmarkCase.miniLMFolder), such as Tests/Fixtures of a checkout")
+        exit(2)
+    }
+}
 
 PeakMemory.prepare()
 
@@ -62,6 +72,7 @@ do {
         : arguments.shapes.map { BenchmarkCase(nil, $0[0], $0[1], $0[2], $0[3], $0[4], causal: arguments.causal) }
     let runner = CaseRunner(arguments: arguments, sgemm: sgemm, bandwidthGBPerSecond: bandwidthAtStart, fixtures: fixtures)
     var results: [ShapeResult] = []
+    var skippedCases: [String] = []
     for benchmarkCase in cases {
         progress("\(benchmarkCase.name)")
         do {
@@ -69,6 +80,7 @@ do {
         } catch let error as NPYError {
             // The MiniLM case needs the fixture files; the rest runs without them.
             progress("skipped \(benchmarkCase.name): \(error)")
+            skippedCases.append("\(benchmarkCase.name): skipped, fixture not readable: \(error)")
         }
     }
 
@@ -100,7 +112,7 @@ do {
         exponential: exponential, results: results)
     print(Table.header(report))
     print("")
-    print(Table.results(results))
+    print(Table.results(results, skippedCases: skippedCases))
     print("\nPlans (tiled path, all threads):")
     print(Table.plans(results))
     if let directory = arguments.plotDirectory {
