@@ -116,7 +116,9 @@ def run_ours(arguments):
             command.append("--causal")
         if arguments.quick:
             command.append("--quick")
-        sys.stderr.write("running {}\n".format(" ".join(command)))
+        displayed_command = [arguments.bench] + command[3:]
+        sys.stderr.write("running {} (its JSON report goes to a temporary file)\n".format(
+            " ".join(displayed_command)))
         # Progress lines pass through as they come, except the one naming
         # the temporary report, which is deleted when this function returns.
         # The table goes to a file, so that a long table cannot fill a pipe
@@ -193,8 +195,8 @@ def main(argv):
     threads = report["machine"]["threadCount"]
     rows = [("shape", "threads", "ours ms", "torch ms", "torch/ours")]
     for result in report["results"]:
-        # The 3-token and MiniLM cases use fixed inputs with key padding;
-        # only the generated shapes are compared.
+        # The 3-token example and the MiniLM layer run on fixed inputs (the
+        # MiniLM layer with key padding), so only generated shapes compare.
         if not result["name"].startswith("["):
             continue
         for timing in result["timings"]:

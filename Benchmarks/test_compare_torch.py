@@ -123,6 +123,8 @@ class RunOursTests(unittest.TestCase):
         self.assertEqual(report["arguments"][-2:], ["--shape", "1,1,8,8,64"])
         self.assertIn("measuring the sgemm rate\n", self.stderr)
         self.assertNotIn("wrote", self.stderr)
+        self.assertNotIn("ours.json", self.stderr)
+        self.assertIn("running " + self.bench + " --threads 1 --shape 1,1,8,8,64", self.stderr)
 
     def test_failure_raises(self):
         with self.assertRaises(self.module.BenchFailure):
