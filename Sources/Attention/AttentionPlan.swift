@@ -48,7 +48,7 @@ public struct AttentionPlan: Sendable, Equatable, CustomStringConvertible {
         public var description: String {
             switch self {
             case .causal(let alignment): "causal (\(alignment.rawValue))"
-            case .window(let window): "\(window)"
+            case .window(let window): "window (\(window.left) before, \(window.right) after)"
             case .keyPadding: "key padding"
             case .boolean: "boolean mask"
             case .additive: "additive mask"

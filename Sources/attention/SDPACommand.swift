@@ -19,7 +19,7 @@ enum SDPACommand: Subcommand {
     }
 
     static let name = "sdpa"
-    static let summary = "Scaled dot-product attention: softmax(scale · Q Kᵀ + mask) · V."
+    static let summary = "Compute scaled dot-product attention, softmax(scale · Q Kᵀ + mask) · V, from .npy files."
     static let options: [OptionSpecification] = [
         .required("query", "Q.npy", "queries [B, Hq, Lq, Dk] (bhld) or [B, Lq, Hq, Dk] (blhd)"),
         .required("key", "K.npy", "keys [B, Hkv, Lk, Dk] (bhld) or [B, Lk, Hkv, Dk] (blhd)"),
@@ -90,6 +90,15 @@ enum SDPACommand: Subcommand {
         if method != .exact {
             for flag in ["lse", "weights", "plan"] where arguments.isSet(flag) || arguments.stringAllowingEmpty(flag) != nil {
                 throw UsageError("--\(flag) needs --method exact; the approximations return only the output")
+            }
+            // The approximations take neither masks nor the exact paths'
+            // options. Linear attention has no scale, and Nyström has no
+            // causal form.
+            var exactOnly = ["mask", "window", "path", "sgemm-only"]
+            if method == .linear { exactOnly.append("scale") }
+            if case .nystrom = method { exactOnly.append("causal") }
+            for flag in exactOnly where arguments.isSet(flag) || arguments.stringAllowingEmpty(flag) != nil {
+                throw UsageError("--\(flag) is not supported with --method \(try arguments.string("method") ?? ""); drop it, or use --method exact")
             }
         }
         try OutputFiles.checkDistinct([("output", outputPath), ("lse", logSumExpPath), ("weights", weightsPath)])

@@ -4,7 +4,7 @@ import Attention
 /// is its own query, key and value.
 enum SelfCommand: Subcommand {
     static let name = "self"
-    static let summary = "Self-attention of one sequence X [N, d]: weights = softmax(scale · X Xᵀ), output = weights · X."
+    static let summary = "Compute self-attention of one sequence X [N, d]: weights = softmax(scale · X Xᵀ), output = weights · X."
     static let options: [OptionSpecification] = [
         .required("input", "X.npy", "the sequence X [N, d] (float32, float64, float16 or integer)"),
         .required("output", "OUT.npy", "where to write the output [N, d] as float32"),

@@ -25,7 +25,7 @@ func topLevelHelp(subcommands: [any Subcommand.Type]) -> String {
     var lines = [
         "usage: attention <subcommand> [options]",
         "",
-        "Runs the attention engine on NumPy .npy files.",
+        "Runs the attention engine on NumPy .npy files and .safetensors model weights, and draws its results as SVG.",
         "",
         "subcommands:",
     ]

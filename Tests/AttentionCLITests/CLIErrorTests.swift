@@ -153,6 +153,12 @@ let usageErrorCases: [ErrorCase] = [
     ErrorCase(label: "nystrom without landmarks", arguments: { validSDPA($0) + ["--method", "nystrom"] }, messageFragment: "--method nystrom needs --landmarks"),
     ErrorCase(label: "landmarks without nystrom", arguments: { validSDPA($0) + ["--landmarks", "2"] }, messageFragment: "--landmarks needs --method nystrom"),
     ErrorCase(label: "lse with linear", arguments: { validSDPA($0) + ["--method", "linear", "--lse", $0.path("lse.npy")] }, messageFragment: "--lse needs --method exact"),
+    ErrorCase(label: "mask with linear", arguments: { validSDPA($0) + ["--method", "linear", "--mask", $0.path("mask-bool.npy")] }, messageFragment: "--mask is not supported with --method linear"),
+    ErrorCase(label: "window with performer", arguments: { validSDPA($0) + ["--method", "performer", "--features", "4", "--window", "1,1"] }, messageFragment: "--window is not supported with --method performer"),
+    ErrorCase(label: "path with linear", arguments: { validSDPA($0) + ["--method", "linear", "--path", "tiled"] }, messageFragment: "--path is not supported with --method linear"),
+    ErrorCase(label: "sgemm-only with nystrom", arguments: { validSDPA($0) + ["--method", "nystrom", "--landmarks", "2", "--sgemm-only"] }, messageFragment: "--sgemm-only is not supported with --method nystrom"),
+    ErrorCase(label: "scale with linear", arguments: { validSDPA($0) + ["--method", "linear", "--scale", "0.5"] }, messageFragment: "--scale is not supported with --method linear"),
+    ErrorCase(label: "causal with nystrom", arguments: { validSDPA($0) + ["--method", "nystrom", "--landmarks", "2", "--causal", "top-left"] }, messageFragment: "--causal is not supported with --method nystrom"),
     ErrorCase(label: "mha without prefix", arguments: { files in
         validMHA(files).filter { $0 != "--prefix" && $0 != "encoder.layer.2" }
     }, messageFragment: "missing required option --prefix"),
@@ -207,11 +213,6 @@ let failureCases: [ErrorCase] = [
     ErrorCase(label: "self weights on tiled path", arguments: {
         ["self", "--input", $0.path("x.npy"), "--output", $0.path("out.npy"), "--weights", $0.path("w.npy"), "--path", "tiled"]
     }, messageFragment: "--weights"),
-    ErrorCase(label: "mask with linear", arguments: { validSDPA($0) + ["--method", "linear", "--mask", $0.path("mask-bool.npy")] }, messageFragment: "--mask: expected no mask with linear attention"),
-    ErrorCase(label: "window with performer", arguments: { validSDPA($0) + ["--method", "performer", "--features", "4", "--window", "1,1"] }, messageFragment: "--window: expected no sliding window"),
-    ErrorCase(label: "path with linear", arguments: { validSDPA($0) + ["--method", "linear", "--path", "tiled"] }, messageFragment: "--path: expected"),
-    ErrorCase(label: "scale with linear", arguments: { validSDPA($0) + ["--method", "linear", "--scale", "0.5"] }, messageFragment: "--scale: expected"),
-    ErrorCase(label: "causal with nystrom", arguments: { validSDPA($0) + ["--method", "nystrom", "--landmarks", "2", "--causal", "top-left"] }, messageFragment: "--causal: expected no causal mask"),
     ErrorCase(label: "too many landmarks", arguments: { validSDPA($0) + ["--method", "nystrom", "--landmarks", "4"] }, messageFragment: "--landmarks: expected at most 3"),
     ErrorCase(label: "mha unknown prefix", arguments: { replacing("--prefix", with: "encoder.layer.9", in: validMHA($0)) }, messageFragment: "--weights"),
     ErrorCase(label: "mha missing weights file", arguments: { replacing("--weights", with: $0.path("absent.safetensors"), in: validMHA($0)) }, messageFragment: "--weights"),

@@ -258,7 +258,7 @@ struct TiledKernelTests {
                 keyPadding: .lengths([6, 4]), options: ExecutionOptions(path: path))
             #expect(plan.masks == [.causal(.bottomRight), .window(SlidingWindow(left: 2, right: 0)), .keyPadding])
             #expect(plan.description.contains(
-                "masks: causal (bottom-right), window(left: 2, right: 0), key padding"), "\(path)")
+                "masks: causal (bottom-right), window (2 before, 0 after), key padding"), "\(path)")
 
             let elementMasks = try planAttention(
                 queries: q, keys: q, values: q, mask: .boolean(keep), causal: .topLeft,
