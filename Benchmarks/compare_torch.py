@@ -5,12 +5,14 @@ Runs `attention-bench --json` for this package's numbers, then times
 torch.nn.functional.scaled_dot_product_attention on the same shapes, thread
 counts and causal settings, and prints both side by side. The ratio is
 PyTorch's median time divided by ours, so a ratio above 1 means this package
-is faster.
+is faster. With --rounds N both run N times in turns, and the table gives
+the median ratio of the rounds and its range, which a machine whose speed
+drifts during the run would otherwise bias.
 
 Usage:
     swift build -c release
     python3 Benchmarks/compare_torch.py [--threads N] [--shape B,H,Lq,Lk,D ...]
-                                        [--causal] [--quick] [--bench PATH]
+                                        [--causal] [--quick] [--rounds N] [--bench PATH]
 
 PyTorch must be importable; without it the script prints how to install it
 and exits with status 3 before running anything. Without the benchmark
@@ -60,6 +62,9 @@ def parse_arguments(argv):
     parser.add_argument("--quick", action="store_true", help="fewer repetitions and a smaller suite")
     parser.add_argument("--repetitions", type=positive_integer,
                         help="timed PyTorch calls per shape (default 5, or 3 with --quick)")
+    parser.add_argument("--rounds", type=positive_integer, default=1,
+                        help="run attention-bench and then PyTorch this many times in turns, and report "
+                             "the median ratio and its range (default 1)")
     arguments = parser.parse_args(argv)
     if arguments.repetitions is None:
         arguments.repetitions = 3 if arguments.quick else 5
@@ -177,6 +182,47 @@ def time_torch(torch, result, threads, repetitions):
     return statistics.median(times)
 
 
+def tiled_timings(report):
+    """Return (result, timing) for every tiled timing of a generated shape
+    in an attention-bench report."""
+    pairs = []
+    for result in report["results"]:
+        # The 3-token example and the MiniLM layer run on fixed inputs (the
+        # MiniLM layer with key padding), so only generated shapes compare.
+        if not result["name"].startswith("["):
+            continue
+        pairs += [(result, timing) for timing in result["timings"] if timing["path"] == "tiled"]
+    return pairs
+
+
+def time_round(torch, report, repetitions):
+    """Time PyTorch on every generated shape of one attention-bench report.
+    Returns (shape, threads, ours ms, torch ms) per tiled timing."""
+    return [(result["name"], timing["threads"], timing["medianMilliseconds"],
+             time_torch(torch, result, timing["threads"], repetitions))
+            for result, timing in tiled_timings(report)]
+
+
+def table_rows(rounds):
+    """Build the printed rows from the timings of every round: medians of
+    both engines' times and of the per-round ratios, with the ratios'
+    range when there is more than one round."""
+    several = len(rounds) > 1
+    header = ("shape", "threads", "ours ms", "torch ms", "torch/ours")
+    rows = [header + ("range",) if several else header]
+    for index, (name, threads, _, _) in enumerate(rounds[0]):
+        ours = [timings[index][2] for timings in rounds]
+        theirs = [timings[index][3] for timings in rounds]
+        ratios = [torch_ms / ours_ms for ours_ms, torch_ms in zip(ours, theirs) if ours_ms > 0]
+        ratio = "{:.2f}".format(statistics.median(ratios)) if ratios else "-"
+        row = (name, str(threads), "{:.2f}".format(statistics.median(ours)),
+               "{:.2f}".format(statistics.median(theirs)), ratio)
+        if several:
+            row += ("{:.2f}-{:.2f}".format(min(ratios), max(ratios)) if ratios else "-",)
+        rows.append(row)
+    return rows
+
+
 def main(argv):
     arguments = parse_arguments(argv)
     torch = import_torch()
@@ -186,33 +232,33 @@ def main(argv):
     if not find_bench(arguments.bench):
         return BENCH_MISSING_STATUS
 
-    try:
-        report, header = run_ours(arguments)
-    except BenchFailure as error:
-        sys.stderr.write(
-            "compare_torch.py: {}. Its messages, if any, are above. PyTorch was not timed.\n".format(error))
-        return BENCH_FAILED_STATUS
-    threads = report["machine"]["threadCount"]
-    rows = [("shape", "threads", "ours ms", "torch ms", "torch/ours")]
-    for result in report["results"]:
-        # The 3-token example and the MiniLM layer run on fixed inputs (the
-        # MiniLM layer with key padding), so only generated shapes compare.
-        if not result["name"].startswith("["):
-            continue
-        for timing in result["timings"]:
-            if timing["path"] != "tiled":
-                continue
-            theirs = time_torch(torch, result, timing["threads"], arguments.repetitions)
-            ours = timing["medianMilliseconds"]
-            ratio = "{:.2f}".format(theirs / ours) if ours > 0 else "-"
-            rows.append((result["name"], str(timing["threads"]), "{:.2f}".format(ours),
-                         "{:.2f}".format(theirs), ratio))
+    # Each round runs the whole benchmark and then PyTorch on its shapes, so
+    # a machine whose speed drifts slows both engines in turn.
+    rounds = []
+    for _ in range(arguments.rounds):
+        try:
+            report, header = run_ours(arguments)
+        except BenchFailure as error:
+            sys.stderr.write(
+                "compare_torch.py: {}. Its messages, if any, are above. PyTorch was not timed.\n".format(error))
+            return BENCH_FAILED_STATUS
+        if rounds:
+            first = [(name, threads) for name, threads, _, _ in rounds[0]]
+            if [(result["name"], timing["threads"]) for result, timing in tiled_timings(report)] != first:
+                sys.stderr.write("compare_torch.py: attention-bench ran other shapes in a later round.\n")
+                return BENCH_FAILED_STATUS
+        else:
+            first_report, first_header = report, header
+        rounds.append(time_round(torch, report, arguments.repetitions))
 
-    for line in header:
+    for line in first_header:
         print(line)
     print()
-    print("PyTorch {} (CPU SDPA) against attention-bench ({} build, {} threads)".format(
-        torch.__version__, report["machine"]["buildMode"], threads))
+    rounds_text = "" if arguments.rounds == 1 else ", {} rounds in turns".format(arguments.rounds)
+    print("PyTorch {} (CPU SDPA) against attention-bench ({} build, {} threads{})".format(
+        torch.__version__, first_report["machine"]["buildMode"], first_report["machine"]["threadCount"],
+        rounds_text))
+    rows = table_rows(rounds)
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         cells = [row[0].ljust(widths[0])] + [cell.rjust(width) for cell, width in zip(row[1:], widths[1:])]

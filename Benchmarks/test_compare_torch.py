@@ -180,5 +180,96 @@ class RunOursTests(unittest.TestCase):
         self.assertEqual(completed.stdout, "")
 
 
+class RoundsTests(unittest.TestCase):
+    """--rounds against a stand-in for attention-bench whose times change
+    from round to round, and a stub for PyTorch whose calls return at once."""
+
+    TORCH_STUB = (
+        "__version__ = 'stub'\n"
+        "class _Tensor:\n"
+        "    def __mul__(self, other): return self\n"
+        "    def __sub__(self, other): return self\n"
+        "class _Generator:\n"
+        "    def manual_seed(self, seed): return self\n"
+        "def Generator(): return _Generator()\n"
+        "def set_num_threads(count): pass\n"
+        "def rand(shape, generator=None): return _Tensor()\n"
+        "class no_grad:\n"
+        "    def __enter__(self): return self\n"
+        "    def __exit__(self, *details): return False\n"
+        "class nn:\n"
+        "    class functional:\n"
+        "        @staticmethod\n"
+        "        def scaled_dot_product_attention(q, k, v, is_causal=False): return q\n")
+
+    # Round n (counted in a file beside the stand-in) reports 10, 30 and 20
+    # ms on two threads and twice that on one; with ROUND_SHAPES=change the
+    # second round reports another shape.
+    STAND_IN = (
+        "import json, os, sys\n"
+        "path = sys.argv[sys.argv.index('--json') + 1]\n"
+        "counter = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'round')\n"
+        "index = int(open(counter).read()) if os.path.exists(counter) else 0\n"
+        "open(counter, 'w').write(str(index + 1))\n"
+        "milliseconds = [10.0, 30.0, 20.0][index % 3]\n"
+        "name = '[1,1,16,64]' if index == 1 and os.environ.get('ROUND_SHAPES') == 'change' else '[1,1,8,64]'\n"
+        "shape = {'batch': 1, 'heads': 1, 'queryLength': 8, 'keyLength': 8, 'headDimension': 64, 'causal': False}\n"
+        "timings = [{'path': 'tiled', 'threads': 2, 'medianMilliseconds': milliseconds},\n"
+        "           {'path': 'tiled', 'threads': 1, 'medianMilliseconds': 2 * milliseconds},\n"
+        "           {'path': 'materialized', 'threads': 2, 'medianMilliseconds': 99.0}]\n"
+        "results = [dict(shape, name=name, timings=timings),\n"
+        "           dict(shape, name='3-token example', timings=timings)]\n"
+        "json.dump({'machine': {'threadCount': 2, 'buildMode': 'release'}, 'results': results}, open(path, 'w'))\n"
+        "print('attention-bench, release build (round %d)' % (index + 1))\n"
+        "print('')\n")
+
+    def setUp(self):
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.folder = folder.name
+        self.bench = os.path.join(self.folder, "attention-bench")
+        with open(self.bench, "w", encoding="utf-8") as handle:
+            handle.write("#!" + sys.executable + "\n" + self.STAND_IN)
+        os.chmod(self.bench, 0o755)
+        with open(os.path.join(self.folder, "torch.py"), "w", encoding="utf-8") as handle:
+            handle.write(self.TORCH_STUB)
+
+    def run_script(self, rounds, **environment):
+        return subprocess.run(
+            [sys.executable, SCRIPT, "--bench", self.bench, "--rounds", str(rounds), "--repetitions", "1"],
+            env=dict(os.environ, PYTHONPATH=self.folder, **environment),
+            capture_output=True, text=True, timeout=60)
+
+    def test_three_rounds_report_medians_and_range(self):
+        completed = self.run_script(rounds=3)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        lines = completed.stdout.splitlines()
+        self.assertEqual(lines[0], "attention-bench, release build (round 1)")
+        self.assertIn("3 rounds in turns", completed.stdout)
+        self.assertEqual(lines[3].split(), ["shape", "threads", "ours", "ms", "torch", "ms", "torch/ours", "range"])
+        two_threads = lines[4].split()
+        self.assertEqual(two_threads[:3], ["[1,1,8,64]", "2", "20.00"])
+        self.assertRegex(two_threads[5], r"^\d+\.\d\d-\d+\.\d\d$")
+        one_thread = lines[5].split()
+        self.assertEqual(one_thread[:3], ["[1,1,8,64]", "1", "40.00"])
+        # Fixed-input cases and other paths are left out.
+        self.assertEqual(len(lines), 6)
+
+    def test_one_round_has_no_range(self):
+        completed = self.run_script(rounds=1)
+        self.assertEqual(completed.returncode, 0, completed.stderr)
+        self.assertNotIn("range", completed.stdout)
+        self.assertNotIn("rounds in turns", completed.stdout)
+        row = completed.stdout.splitlines()[4].split()
+        self.assertEqual(row[:3], ["[1,1,8,64]", "2", "10.00"])
+        self.assertEqual(len(row), 5)
+
+    def test_changed_shapes_stop_the_run(self):
+        completed = self.run_script(rounds=2, ROUND_SHAPES="change")
+        self.assertEqual(completed.returncode, 4)
+        self.assertIn("ran other shapes in a later round", completed.stderr)
+        self.assertEqual(completed.stdout, "")
+
+
 if __name__ == "__main__":
     unittest.main()
