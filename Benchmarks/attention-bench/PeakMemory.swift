@@ -5,8 +5,14 @@ import Foundation
 @_silgen_name("mallopt")
 private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
 
+/// glibc's `int malloc_trim(size_t pad)` from <malloc.h>.
+@_silgen_name("malloc_trim")
+private func malloc_trim(_ pad: Int) -> Int32
+
 /// `M_MMAP_THRESHOLD` in glibc's <malloc.h>.
 private let mmapThresholdParameter: Int32 = -3
+/// `M_TRIM_THRESHOLD` in glibc's <malloc.h>.
+private let trimThresholdParameter: Int32 = -1
 
 /// Peak resident memory of one call beyond what was resident before it.
 ///
@@ -16,20 +22,36 @@ private let mmapThresholdParameter: Int32 = -3
 /// the call, so the difference is the call's scratch memory: its own buffers,
 /// OpenBLAS packing buffers touched for the first time, and thread stacks.
 ///
-/// glibc serves a freed large block again from its heap, whose pages stay
-/// resident and would hide a repeated scratch allocation from VmHWM.
-/// `prepare()` makes every allocation of 64 KiB or more a fresh mapping that
-/// is returned on free, so each call's scratch shows up again.
+/// Timed calls and the measured call need different allocator settings.
+/// A program that calls the engine again and again gets its scratch back
+/// from glibc's heap after the first call, because glibc raises its mmap
+/// threshold when a large block is freed. Timed calls should see that, not
+/// a fresh mapping whose pages fault in on every call, which added about
+/// 0.5 ms to a 1 ms call. The measured call must fault its scratch in, or
+/// reused heap pages would hide it from VmHWM.
 enum PeakMemory {
-    /// Sets glibc's mmap threshold to 64 KiB (this also stops glibc from
-    /// raising the threshold after frees). Call once before measuring.
+    /// Keeps freed blocks of up to 32 MiB in glibc's heap, resident, for the
+    /// timed calls. Call once before any timing.
     static func prepare() {
-        _ = mallopt(mmapThresholdParameter, 64 * 1024)
+        _ = mallopt(trimThresholdParameter, Int32.max)
+        _ = mallopt(mmapThresholdParameter, timingMmapThreshold)
     }
+
+    /// The mmap threshold while calls are timed: glibc's largest allowed
+    /// value on 64-bit systems.
+    private static let timingMmapThreshold: Int32 = 32 * 1024 * 1024
 
     /// Runs `body` and returns the growth of VmHWM over the VmRSS before it in
     /// MiB, or `nil` when the kernel does not allow the reset.
+    ///
+    /// Before the call, `malloc_trim` returns the free pages of every glibc
+    /// heap to the kernel, and blocks of 64 KiB or more are mapped fresh
+    /// during the call. So the call's scratch is faulted in and counted
+    /// whether it comes from the heap or from a new mapping.
     static func measure(_ body: () throws -> Void) rethrows -> Double? {
+        _ = mallopt(mmapThresholdParameter, 64 * 1024)
+        defer { _ = mallopt(mmapThresholdParameter, timingMmapThreshold) }
+        _ = malloc_trim(0)
         guard reset(), let before = statusValue("VmRSS") else {
             try body()
             return nil
