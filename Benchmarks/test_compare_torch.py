@@ -130,7 +130,7 @@ class RunOursTests(unittest.TestCase):
         self.assertIn("running " + self.bench + " --threads 1 --shape 1,1,8,8,64", self.stderr)
 
     def test_failures_raise_with_reason(self):
-        # The thread count tells the stand-in how to fail (see STAND_IN).
+        # The thread count selects how the stand-in fails (see STAND_IN).
         cases = [
             (2, "exited with status 1"),
             (10, "killed by signal 9"),
