@@ -6,8 +6,8 @@ torch.nn.functional.scaled_dot_product_attention on the same shapes, thread
 counts and causal settings, and prints both side by side. The ratio is
 PyTorch's median time divided by ours, so a ratio above 1 means this package
 is faster. With --rounds N both run N times in turns, and the table gives
-the median ratio of the rounds and its range, which a machine whose speed
-drifts during the run would otherwise bias.
+the median ratio over the rounds and its range. Taking the runs in turns
+keeps a drift of the machine's speed from biasing the ratio.
 
 Usage:
     swift build -c release
@@ -158,7 +158,7 @@ def read_report(path):
              and isinstance(report["machine"].get("threadCount"), int)
              and isinstance(report.get("results"), list))
     if not valid:
-        raise BenchFailure("attention-bench's report lacks machine.threadCount or results")
+        raise BenchFailure("attention-bench's report is missing machine.threadCount or results")
     return report
 
 
@@ -245,7 +245,9 @@ def main(argv):
         if rounds:
             first = [(name, threads) for name, threads, _, _ in rounds[0]]
             if [(result["name"], timing["threads"]) for result, timing in tiled_timings(report)] != first:
-                sys.stderr.write("compare_torch.py: attention-bench ran other shapes in a later round.\n")
+                sys.stderr.write(
+                    "compare_torch.py: attention-bench reported other shapes in a later round than in the first;"
+                    " rerun the comparison.\n")
                 return BENCH_FAILED_STATUS
         else:
             first_report, first_header = report, header

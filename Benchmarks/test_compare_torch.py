@@ -135,7 +135,7 @@ class RunOursTests(unittest.TestCase):
             (2, "exited with status 1"),
             (10, "killed by signal 9"),
             (12, "no readable report"),
-            (13, "lacks machine.threadCount"),
+            (13, "missing machine.threadCount"),
             (14, "exited with status 13"),
         ]
         for threads, reason in cases:
@@ -264,7 +264,7 @@ class RoundsTests(unittest.TestCase):
     def test_changed_shapes_stop_the_run(self):
         completed = self.run_script(rounds=2, ROUND_SHAPES="change")
         self.assertEqual(completed.returncode, 4)
-        self.assertIn("ran other shapes in a later round", completed.stderr)
+        self.assertIn("reported other shapes in a later round", completed.stderr)
         self.assertEqual(completed.stdout, "")
 
 

@@ -146,7 +146,7 @@ struct ParsedArguments {
         }
         if value == 0, let wide = Double(text), wide != 0 {
             throw UsageError(
-                "--\(name) got '\(text)', which rounds to 0 in float32; use 0, or a magnitude of at least \(Float.leastNonzeroMagnitude)")
+                "invalid --\(name) '\(text)': it rounds to 0 in float32; pass 0, or a magnitude of at least \(Float.leastNonzeroMagnitude)")
         }
         return value
     }

@@ -20,6 +20,9 @@ struct TiledBlocking: Equatable {
     let keySplitCount: Int
 
     /// Query rows per work item when the caller does not choose.
+    /// NOTE: A single head of at most 512 rows is then one work item and runs
+    /// on one core, whatever the thread count. A smaller block would use more
+    /// cores but slow batched and single-thread calls (see BENCHMARKS.md).
     static let defaultQueryBlockSize = 512
     /// Keys per tile when the caller does not choose and `Dk + Dv <= 128`.
     static let defaultKeyBlockSize = 512
